@@ -1,0 +1,19 @@
+"""autodiff: a scalar reverse-mode autograd engine that records every op as a graph you can read.
+
+>>> from autodiff import Value
+>>> x = Value(3.0, label='x')
+>>> y = x * x + 2 * x
+>>> y.backward()
+>>> y.data, x.grad
+(15.0, 8.0)
+"""
+
+from .backward import topo_order
+from .ops import OPS, Op
+from .tracing import Graph, Step, Term, format_number, trace
+from .value import AnomalyError, Constant, Value, detect_anomaly, enable_grad, no_grad
+
+__all__ = [
+    "OPS", "AnomalyError", "Constant", "Graph", "Op", "Step", "Term", "Value", "detect_anomaly",
+    "enable_grad", "format_number", "no_grad", "topo_order", "trace",
+]

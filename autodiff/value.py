@@ -1,0 +1,320 @@
+"""`Value`: a scalar node of the computation graph, and the modes that change how ops record.
+
+A Value holds a float (`data`), the gradient the last backward pass left in it (`grad`), the op
+that made it (a row of `autodiff.ops.OPS`, or none for a leaf) and its parents. It holds no closure:
+the backward pass reads the op's derivative rule from the op table.
+"""
+
+from __future__ import annotations
+
+import numbers
+from contextlib import ContextDecorator
+
+import numpy as np
+
+from . import ops
+from .ops import OPS, Op
+
+_REAL_TYPES = (numbers.Real, np.bool_)  # int, float, bool, Fraction, numpy real scalars
+
+# The op hot path checks one flag: whether both modes below are off.
+_plain = True
+_recording = True
+_anomaly = False
+
+
+class AnomalyError(ArithmeticError):
+    """An op produced nan or inf while `detect_anomaly()` was active."""
+
+
+def _as_float(data, what: str) -> float:
+    if type(data) is float:
+        return data
+    if isinstance(data, _REAL_TYPES):
+        return float(data)
+    if isinstance(data, Value):
+        raise TypeError(f"{what} got a Value ({data!r}); pass its .data, or use the Value itself")
+    shown = repr(data)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    raise TypeError(f"{what} got {type(data).__name__} {shown}; expected a real number "
+                    f"(int, float, bool or a numpy real scalar)")
+
+
+class Value:
+    """A scalar in a computation graph: its value, its gradient, and how it was computed.
+
+    >>> x = Value(3.0, label='x')
+    >>> y = x * x
+    >>> y.backward()
+    >>> x.grad
+    6.0
+    """
+
+    __slots__ = ("data", "grad", "label", "_op", "parents")
+    __array_ufunc__ = None  # numpy scalars defer to our reflected operators: 2.0 * x is a Value
+    requires_grad = True    # a Constant says False: no gradient is meant for it
+
+    def __init__(self, data, label: str = ""):
+        if not isinstance(label, str):
+            raise TypeError(f"Value() label must be a str, got {type(label).__name__} {label!r}")
+        self.data = _as_float(data, "Value()")
+        self.grad = 0.0
+        self.label = label
+        self._op: Op | None = None
+        self.parents: tuple[Value, ...] = ()
+
+    # -- what a node is -----------------------------------------------------------------------
+    @property
+    def op(self) -> str:
+        """The name of the op that made this node; '' for a leaf."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a node no op made: an input, a parameter or a constant."""
+        return self._op is None
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
+        if self._op is not None:
+            parts.append(f"op={self._op.name!r}")
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    # -- comparisons read data and return a bool; equality and hashing stay by identity -------
+    def __lt__(self, other) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other) -> bool:
+        return self.data >= _data(other)
+
+    __hash__ = object.__hash__
+
+    # -- arithmetic ---------------------------------------------------------------------------
+    def __add__(self, other) -> Value:
+        return _binary(ops.ADD, self, other if isinstance(other, Value) else _constant(other, "+"))
+
+    def __radd__(self, other) -> Value:
+        return _binary(ops.ADD, _constant(other, "+"), self)
+
+    def __sub__(self, other) -> Value:
+        return _binary(ops.SUB, self, other if isinstance(other, Value) else _constant(other, "-"))
+
+    def __rsub__(self, other) -> Value:
+        return _binary(ops.SUB, _constant(other, "-"), self)
+
+    def __mul__(self, other) -> Value:
+        return _binary(ops.MUL, self, other if isinstance(other, Value) else _constant(other, "*"))
+
+    def __rmul__(self, other) -> Value:
+        return _binary(ops.MUL, _constant(other, "*"), self)
+
+    def __truediv__(self, other) -> Value:
+        return _binary(ops.DIV, self, other if isinstance(other, Value) else _constant(other, "/"))
+
+    def __rtruediv__(self, other) -> Value:
+        return _binary(ops.DIV, _constant(other, "/"), self)
+
+    def __pow__(self, other) -> Value:
+        if isinstance(other, Value):
+            return _binary(ops.POW, self, other)
+        return _binary(ops.POW_CONST, self, _constant(other, "**"))
+
+    def __rpow__(self, other) -> Value:
+        return _binary(ops.RPOW_CONST, _constant(other, "**"), self)
+
+    def __neg__(self) -> Value:
+        return _unary(ops.NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _unary(ops.ABS, self)
+
+    @staticmethod
+    def sum(terms) -> Value:
+        """Σ terms as ONE node, so a neuron's Σwᵢxᵢ + b is one step of the backward pass.
+
+        >>> Value.sum([Value(1.0), 2, Value(3.5)]).data
+        6.5
+        """
+        parents = tuple(t if isinstance(t, Value) else _constant(t, "Value.sum") for t in terms)
+        return _apply(ops.SUM, parents)
+
+    # -- the backward pass --------------------------------------------------------------------
+    def backward(self) -> None:
+        """Backpropagate from this node: add ∂self/∂leaf to every leaf's grad (seed 1.0).
+
+        Leaves accumulate across calls, as in PyTorch; every other node's grad is reset first, so
+        it shows this call's gradient.
+        """
+        from .backward import backward
+        backward(self)
+
+
+class Constant(Value):
+    """A leaf made from a plain number by an op (the 2 in x ** 2): no gradient is meant for it."""
+
+    __slots__ = ()
+    requires_grad = False
+
+
+def _data(other) -> float:
+    return other.data if isinstance(other, Value) else _as_float(other, "comparison with a Value")
+
+
+def _constant(number, operator: str) -> Constant:
+    c = _new(Constant)
+    c.data = _as_float(number, f"{operator!r} with a Value")
+    c.grad = 0.0
+    c.label = ""
+    c._op = None
+    c.parents = ()
+    return c
+
+
+_new = object.__new__
+
+
+def _binary(op: Op, a: Value, b: Value) -> Value:
+    out = _new(Value)
+    out.data = op.forward(a.data, b.data)
+    out.grad = 0.0
+    out.label = ""
+    if _plain:
+        out._op = op
+        out.parents = (a, b)
+        return out
+    return _record_in_mode(out, op, (a, b))
+
+
+def _unary(op: Op, x: Value) -> Value:
+    out = _new(Value)
+    out.data = op.forward(x.data)
+    out.grad = 0.0
+    out.label = ""
+    if _plain:
+        out._op = op
+        out.parents = (x,)
+        return out
+    return _record_in_mode(out, op, (x,))
+
+
+def _apply(op: Op, parents: tuple) -> Value:
+    """Make the node `op(*parents)`; the general path behind every operator and method."""
+    out = _new(Value)
+    out.data = op.forward(*[p.data for p in parents])
+    out.grad = 0.0
+    out.label = ""
+    if _plain:
+        out._op = op
+        out.parents = parents
+        return out
+    return _record_in_mode(out, op, parents)
+
+
+def _record_in_mode(out: Value, op: Op, parents: tuple) -> Value:
+    if _anomaly and not _finite(out.data):
+        raise AnomalyError(f"{op.name} gave {out.data!r} in the forward pass "
+                           f"from {describe_inputs(parents)}")
+    if _recording:
+        out._op = op
+        out.parents = parents
+    else:
+        out._op = None
+        out.parents = ()
+    return out
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0.0  # false for inf and nan alone
+
+
+def describe_inputs(parents) -> str:
+    """'x=0.0, 2.0': the inputs of a node as an error message names them."""
+    return ", ".join(f"{p.label}={p.data!r}" if p.label else repr(p.data) for p in parents)
+
+
+def _unary_method(op: Op):
+    def method(self) -> Value:
+        return _unary(op, self)
+    method.__name__ = op.name
+    method.__qualname__ = f"Value.{op.name}"
+    method.__doc__ = f"{op.name}(self) as a new node; its derivative is the op table's row {op.name!r}."
+    return method
+
+
+# Every unary op of the table that has no operator of its own becomes a method: x.tanh(), x.relu().
+for _op in OPS.values():
+    if _op.arity == 1 and _op.name not in ("neg", "abs"):
+        setattr(Value, _op.name, _unary_method(_op))
+del _op
+
+
+class _Mode(ContextDecorator):
+    """Sets one of the recording modes for a `with` block or a decorated function, then restores it."""
+
+    flag = ""
+    value = False
+
+    def __enter__(self):
+        global _plain, _recording, _anomaly
+        self._saved = (_recording, _anomaly)
+        if self.flag == "recording":
+            _recording = self.value
+        else:
+            _anomaly = self.value
+        _plain = _recording and not _anomaly
+        return self
+
+    def __exit__(self, *exc):
+        global _plain, _recording, _anomaly
+        _recording, _anomaly = self._saved
+        _plain = _recording and not _anomaly
+        return False
+
+
+class no_grad(_Mode):
+    """Context manager and decorator: ops inside record no parents (results are leaves).
+
+    >>> with no_grad():
+    ...     y = Value(2.0) * 3
+    >>> y.is_leaf
+    True
+    """
+
+    flag, value = "recording", False
+
+
+class enable_grad(_Mode):
+    """Context manager and decorator: ops record parents again, even inside `no_grad()`."""
+
+    flag, value = "recording", True
+
+
+class detect_anomaly(_Mode):
+    """Context manager and decorator: the first op giving nan or inf raises `AnomalyError`.
+
+    Checked in the forward pass (the op's result) and in the backward pass (its local
+    derivatives). The error names the op, its input values and the labels of the nodes involved.
+    """
+
+    flag, value = "anomaly", True
+
+
+def anomaly_enabled() -> bool:
+    """True inside `detect_anomaly()`: the backward pass then checks every local derivative."""
+    return _anomaly
+
