@@ -11,9 +11,9 @@
 from .backward import topo_order
 from .ops import OPS, Op
 from .tracing import Graph, Step, Term, format_number, trace
-from .value import AnomalyError, Constant, Value, detect_anomaly, enable_grad, no_grad
+from .value import AnomalyError, Constant, Parameter, Value, detect_anomaly, enable_grad, no_grad
 
 __all__ = [
-    "OPS", "AnomalyError", "Constant", "Graph", "Op", "Step", "Term", "Value", "detect_anomaly",
+    "OPS", "AnomalyError", "Constant", "Graph", "Op", "Parameter", "Step", "Term", "Value", "detect_anomaly",
     "enable_grad", "format_number", "no_grad", "topo_order", "trace",
 ]

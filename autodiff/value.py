@@ -171,6 +171,17 @@ class Constant(Value):
     requires_grad = False
 
 
+class Parameter(Value):
+    """A leaf a model learns (a weight or a bias); drawings and compiled programs treat it so.
+
+    >>> w = Parameter(0.15, label='w1')
+    >>> w.is_leaf, w.requires_grad
+    (True, True)
+    """
+
+    __slots__ = ()
+
+
 def _data(other) -> float:
     return other.data if isinstance(other, Value) else _as_float(other, "comparison with a Value")
 
