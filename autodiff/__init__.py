@@ -9,6 +9,8 @@
 """
 
 from .backward import topo_order
+from .check import GradcheckError, gradcheck
+from .functional import grad, gradients, hessian, jvp, value_and_grad
 from .ops import OPS, Op
 from .tracing import Graph, Step, Term, format_number, trace
 from .value import AnomalyError, Constant, Parameter, Value, detect_anomaly, enable_grad, no_grad
@@ -16,4 +18,5 @@ from .value import AnomalyError, Constant, Parameter, Value, detect_anomaly, ena
 __all__ = [
     "OPS", "AnomalyError", "Constant", "Graph", "Op", "Parameter", "Step", "Term", "Value", "detect_anomaly",
     "enable_grad", "format_number", "no_grad", "topo_order", "trace",
+    "GradcheckError", "grad", "gradcheck", "gradients", "hessian", "jvp", "value_and_grad",
 ]

@@ -1,0 +1,111 @@
+"""gradcheck: the backward pass's gradient against central differences, input by input.
+
+The pass rule and defaults are PyTorch's: |analytic − numeric| ≤ atol + rtol·|numeric|, with
+eps=1e-6, atol=1e-5, rtol=1e-3. A failure shows every input's numbers in one table, so the wrong
+derivative stands out from the right ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from .functional import _Call, _describe, _is_real, _is_scalar, gradients
+from .tracing import format_number
+from .value import Value, no_grad
+
+
+class GradcheckError(RuntimeError):
+    """The analytic gradient disagrees with central differences; `rows` holds the numbers."""
+
+    def __init__(self, message: str, rows: list[GradcheckRow]):
+        super().__init__(message)
+        self.rows = rows
+
+
+@dataclass(frozen=True, slots=True)
+class GradcheckRow:
+    """One input's line of the table."""
+
+    name: str
+    analytic: float
+    numeric: float
+    error: float        # |analytic − numeric|
+    allowed: float      # atol + rtol·|numeric|
+
+    @property
+    def ok(self) -> bool:
+        """True when the error is within what is allowed (never for nan)."""
+        return self.error <= self.allowed
+
+
+def gradcheck(f: Callable[..., Value], args, eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3) -> bool:
+    """True if f's gradient at args matches central differences; else raise `GradcheckError`.
+
+    `args` is one number or a sequence of numbers (Values count by their data); f takes them as
+    Values and returns a Value.
+
+    >>> gradcheck(lambda x, y: (x * y).sin(), (0.5, 2.0))
+    True
+    """
+    if not callable(f):
+        raise TypeError(f"gradcheck() needs a function, got {_describe(f)}")
+    points, names = _as_points(args)
+    for name, number, low in (("eps", eps, 0.0), ("atol", atol, 0.0), ("rtol", rtol, 0.0)):
+        if not _is_real(number) or isinstance(number, bool) or not math.isfinite(number):
+            raise TypeError(f"gradcheck() {name} must be a finite real number, got {_describe(number)}")
+        if number < low or (name == "eps" and number == 0.0):
+            raise ValueError(f"gradcheck() {name} must be {'> 0' if name == 'eps' else '>= 0'}, "
+                             f"got {number!r}")
+
+    call = _Call(f, tuple(points), tuple(range(len(points))), "gradcheck")
+    analytic = gradients(call.output, call.fresh)
+    rows = []
+    for i, a in enumerate(analytic):
+        numeric = (_at(f, points, i, eps) - _at(f, points, i, -eps)) / (2.0 * eps)
+        error = abs(a - numeric)
+        rows.append(GradcheckRow(names[i], a, numeric, error, atol + rtol * abs(numeric)))
+    failed = [row for row in rows if not row.ok]
+    if failed:
+        head = (f"gradcheck failed for {len(failed)} of {len(rows)} inputs at "
+                f"({', '.join(format_number(p) for p in points)}) "
+                f"with eps={eps!r}, atol={atol!r}, rtol={rtol!r}:")
+        raise GradcheckError(head + "\n" + _table(rows), rows)
+    return True
+
+
+def _as_points(args) -> tuple[list[float], list[str]]:
+    """The point as floats, and how the table names each input (a Value's label, else args[i])."""
+    if _is_scalar(args):
+        args = (args,)
+    if not isinstance(args, (tuple, list)):
+        raise TypeError(f"gradcheck() args must be a number or a tuple or list of numbers, "
+                        f"got {_describe(args)}")
+    points, names = [], []
+    for i, a in enumerate(args):
+        if not _is_scalar(a):
+            raise TypeError(f"gradcheck() args[{i}] is {_describe(a)}; expected a real number "
+                            f"or a Value")
+        labelled = isinstance(a, Value) and a.label
+        points.append(float(a.data if isinstance(a, Value) else a))
+        names.append(a.label if labelled else f"args[{i}]")
+    return points, names
+
+
+def _at(f: Callable, points: list[float], i: int, shift: float) -> float:
+    """f with input i moved by shift; recorded by no op, since only the value is needed."""
+    moved = [Value(p + shift if j == i else p) for j, p in enumerate(points)]
+    with no_grad():
+        out = f(*moved)
+    return out.data if isinstance(out, Value) else float(out)
+
+
+def _table(rows: list[GradcheckRow]) -> str:
+    header = ("input", "analytic", "numeric", "|error|", "allowed", "")
+    body = [(r.name, format_number(r.analytic), format_number(r.numeric), format_number(r.error),
+             format_number(r.allowed), "ok" if r.ok else "FAIL") for r in rows]
+    widths = [max(len(line[k]) for line in [header, *body]) for k in range(len(header))]
+    return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
+                     for line in [header, *body])

@@ -1,0 +1,339 @@
+"""Derivatives without touching `.grad`, to any order: `gradients` and JAX-style transforms.
+
+`gradients(output, inputs)` is the engine's `torch.autograd.grad`: its own reverse sweep over the
+graph, keeping gradients in a dict, so no node's `.grad` changes. With `create_graph=True` it applies
+each op's derivative rule to Values instead of floats, so the gradients it returns are graphs too
+and can be differentiated again.
+
+`grad`, `value_and_grad`, `hessian` and `jvp` transform functions of scalars, as JAX's do. Called
+with numbers they return numbers; called with Values they return Values, differentiable again, and
+each call differentiates with respect to a fresh node standing for its argument, so nested calls
+never confuse their perturbations.
+
+>>> grad(grad(lambda x: x * x * x))(3.0)
+18.0
+"""
+
+from __future__ import annotations
+
+import numbers
+from contextlib import nullcontext
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from . import value as _value
+from .backward import _check_partials, topo_order
+from .value import Constant, Value, enable_grad
+
+
+def gradients(output: Value, inputs: Value | Iterable[Value], create_graph: bool = False) -> tuple:
+    """∂output/∂input for each input, as a tuple (0.0 where output does not depend on the input).
+
+    Leaves every `.grad` untouched. With `create_graph=True` each gradient is a Value built from
+    the op table's derivative rules, which can itself be differentiated.
+
+    >>> x, y = Value(2.0), Value(5.0)
+    >>> gradients(x * x * y, [x, y])
+    (20.0, 4.0)
+    >>> (dx,) = gradients(x * x * x, x, create_graph=True)
+    >>> dx.data, gradients(dx, x)
+    (12.0, (12.0,))
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"gradients() needs a Value as output, got {_describe(output)}")
+    inputs = _as_inputs(inputs)
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"gradients() create_graph must be True or False, got {_describe(create_graph)}")
+    found = _sweep(output, inputs, create_graph)
+    if create_graph:
+        return tuple(_as_value(found.get(x, 0.0)) for x in inputs)
+    return tuple(float(found.get(x, 0.0)) for x in inputs)
+
+
+def grad(f: Callable[..., Value], argnums: int | tuple[int, ...] = 0) -> Callable:
+    """A function computing ∂f/∂(argument argnums): a float, or a tuple for a tuple of argnums.
+
+    Called with Values it returns Values, so the result can be differentiated again.
+
+    >>> grad(lambda x: x * x * x)(2.0)
+    12.0
+    >>> grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
+    (4.0, 3.0)
+    """
+    value_and_grad_f = value_and_grad(f, argnums)
+
+    def grad_f(*args):
+        return value_and_grad_f(*args)[1]
+
+    _name_after(grad_f, "grad", f)
+    return grad_f
+
+
+def value_and_grad(f: Callable[..., Value], argnums: int | tuple[int, ...] = 0) -> Callable:
+    """A function returning (f(*args), its gradient as `grad(f, argnums)` gives it).
+
+    >>> value_and_grad(lambda x: x.exp())(0.0)
+    (1.0, 1.0)
+    """
+    _check_callable(f, "value_and_grad")
+    _check_argnums(argnums, "value_and_grad")
+
+    def value_and_grad_f(*args):
+        nums = _resolve_argnums(argnums, len(args), "value_and_grad")
+        call = _Call(f, args, nums, "value_and_grad")
+        found = gradients(call.output, call.fresh, create_graph=call.nested)
+        value = call.output if call.nested else call.output.data
+        return value, (found[0] if isinstance(argnums, int) else found)
+
+    _name_after(value_and_grad_f, "value_and_grad", f)
+    return value_and_grad_f
+
+
+def hessian(f: Callable[..., Value], argnums: int | tuple[int, ...] | None = None) -> Callable:
+    """A function returning the n×n numpy array of ∂²f/∂xᵢ∂xⱼ over the arguments argnums (all if None).
+
+    Called with Values, the array holds Values (dtype object), differentiable again.
+
+    >>> hessian(lambda x, y: x * x * y)(1.0, 3.0)
+    array([[6., 2.],
+           [2., 0.]])
+    """
+    _check_callable(f, "hessian")
+    if argnums is not None:
+        _check_argnums(argnums, "hessian")
+
+    def hessian_f(*args):
+        nums = (tuple(range(len(args))) if argnums is None
+                else _resolve_argnums(argnums, len(args), "hessian"))
+        call = _Call(f, args, nums, "hessian")
+        first = gradients(call.output, call.fresh, create_graph=True)
+        rows = [gradients(g, call.fresh, create_graph=call.nested) for g in first]
+        if call.nested:
+            table = np.empty((len(rows), len(rows)), dtype=object)
+            for i, row in enumerate(rows):
+                table[i, :] = row
+            return table
+        return np.array(rows, dtype=float).reshape(len(rows), len(rows))
+
+    _name_after(hessian_f, "hessian", f)
+    return hessian_f
+
+
+def jvp(f: Callable[..., Value], primals: Sequence, tangents: Sequence) -> tuple:
+    """(f(*primals), the derivative of f along tangents), by one forward sweep over the graph.
+
+    Forward mode over the same op table: each node's tangent is Σ ∂node/∂parent × parent's tangent.
+    One sweep gives one directional derivative, where one backward sweep gives the whole gradient.
+
+    >>> jvp(lambda x, y: x * y, (3.0, 4.0), (1.0, 0.0))
+    (12.0, 4.0)
+    """
+    _check_callable(f, "jvp")
+    for what, seq in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(seq, (tuple, list)):
+            raise TypeError(f"jvp() {what} must be a tuple or list of numbers, got {_describe(seq)}")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp() got {len(primals)} primals but {len(tangents)} tangents; "
+                         f"give one tangent per primal")
+    for i, t in enumerate(tangents):
+        if not _is_scalar(t):
+            raise TypeError(f"jvp() tangent {i} is {_describe(t)}; expected a real number or a Value")
+    call = _Call(f, tuple(primals), tuple(range(len(primals))), "jvp")
+    nested = call.nested or any(isinstance(t, Value) for t in tangents)
+    dots: dict[Value, object] = {}
+    for x, t in zip(call.fresh, tangents):
+        dots[x] = t if isinstance(t, Value) else float(t)
+    check = _value.anomaly_enabled() and not nested
+    with enable_grad() if nested else nullcontext():
+        for node in topo_order(call.output):
+            if node in dots or node._op is None:
+                continue
+            incoming = [(i, dots[p]) for i, p in enumerate(node.parents) if p in dots]
+            if not incoming:
+                continue
+            partials = _partials(node, nested)
+            if check:
+                _check_partials(node, partials)
+            dots[node] = _total([partials[i] * t for i, t in incoming], nested)
+    tangent = dots.get(call.output, 0.0)
+    if nested:
+        return call.output, _as_value(tangent)
+    return call.output.data, float(tangent)
+
+
+# ---------------------------------------------------------------------------------------------
+# The reverse sweep.
+
+def _sweep(output: Value, inputs: tuple[Value, ...], create_graph: bool) -> dict:
+    """Gradients of output with respect to every node on a path from an input to output."""
+    order = topo_order(output)
+    live = set(inputs)
+    for node in order:
+        if node not in live and any(p in live for p in node.parents):
+            live.add(node)
+    if output not in live:
+        return {}
+    if create_graph:
+        # Recording the derivative graph is the point, even inside no_grad (as in PyTorch).
+        with enable_grad():
+            return _reverse_values(order, output, live)
+    return _reverse_floats(order, output, live)
+
+
+def _reverse_floats(order: list[Value], output: Value, live: set) -> dict:
+    found: dict[Value, float] = {output: 1.0}
+    check = _value.anomaly_enabled()
+    for node in reversed(order):
+        g = found.get(node)
+        if g is None or node._op is None:
+            continue
+        partials = node._op.local(node.data, *[p.data for p in node.parents])
+        if check:
+            _check_partials(node, partials)
+        for parent, local in zip(node.parents, partials):
+            if parent in live:
+                found[parent] = found.get(parent, 0.0) + g * local
+    return found
+
+
+def _reverse_values(order: list[Value], output: Value, live: set) -> dict:
+    # A node's contributions are kept apart until the node is reached, then summed by ONE n-ary
+    # node, so a gradient that gathers many paths reads as one sum in its own graph.
+    pending: dict[Value, list] = {output: [1.0]}
+    found: dict[Value, object] = {}
+    for node in reversed(order):
+        parts = pending.pop(node, None)
+        if parts is None:
+            continue
+        found[node] = g = _total(parts, True)
+        if node._op is None:
+            continue
+        for parent, local in zip(node.parents, _partials(node, True)):
+            if parent in live:
+                contribution = g if (type(local) is float and local == 1.0) else g * local
+                pending.setdefault(parent, []).append(contribution)
+    return found
+
+
+def _partials(node: Value, as_values: bool) -> tuple:
+    """The op table's local derivatives of node: floats, or Values recording the rule itself."""
+    if not as_values:
+        return node._op.local(node.data, *[p.data for p in node.parents])
+    # The node stands for y: it is a function of its parents, so the rule differentiates again.
+    # A Constant parent is handed over as its number, so the rule of x ** 3 builds x ** 2 with
+    # a constant exponent rather than a Value exponent whose derivative would need log(x).
+    parents = [p.data if isinstance(p, Constant) else p for p in node.parents]
+    return node._op.local(node, *parents)
+
+
+def _total(parts: list, as_values: bool):
+    """Σ parts: floats added in order, or Values gathered into one sum node."""
+    if len(parts) == 1:
+        return parts[0]
+    if not as_values or not any(isinstance(p, Value) for p in parts):
+        total = 0.0
+        for p in parts:
+            total = total + p
+        return total
+    values = [p for p in parts if isinstance(p, Value)]
+    number = sum(p for p in parts if not isinstance(p, Value))
+    return Value.sum(values + [number] if number != 0.0 else values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Calling a function of scalars on fresh nodes.
+
+class _Call:
+    """f evaluated at args, with a fresh node standing for each argument in nums."""
+
+    __slots__ = ("output", "fresh", "nested")
+
+    def __init__(self, f: Callable, args: tuple, nums: tuple[int, ...], who: str):
+        for i in nums:
+            if not _is_scalar(args[i]):
+                raise TypeError(f"{who}(f) argument {i} is {_describe(args[i])}; expected a real "
+                                f"number or a Value (pass each coordinate as its own argument)")
+        self.nested = any(isinstance(a, Value) for a in args)
+        call_args = list(args)
+        nodes: dict[int, Value] = {}
+        # Recording must happen even inside an outer no_grad, as torch.func.grad does; an inner
+        # no_grad written in f is respected.
+        with enable_grad():
+            for i in dict.fromkeys(nums):
+                a = args[i]
+                # A Value argument gets a node of its own (x · 1, which keeps -0.0 and nan as they
+                # are): this call differentiates through it alone, while the outer dependence on
+                # the argument is kept for an enclosing transform.
+                nodes[i] = call_args[i] = a * 1.0 if isinstance(a, Value) else Value(a)
+            output = f(*call_args)
+        if isinstance(output, Value):
+            self.output = output
+        elif _is_real(output):
+            self.output = Constant(output)
+        else:
+            raise TypeError(f"{who}(f) needs f to return a scalar (a Value or a real number), "
+                            f"got {_describe(output)}")
+        self.fresh = tuple(nodes[i] for i in nums)
+
+
+def _is_real(x) -> bool:
+    return isinstance(x, (numbers.Real, np.bool_))
+
+
+def _is_scalar(x) -> bool:
+    return isinstance(x, Value) or _is_real(x)
+
+
+def _as_value(x) -> Value:
+    return x if isinstance(x, Value) else Constant(x)
+
+
+def _as_inputs(inputs) -> tuple[Value, ...]:
+    if isinstance(inputs, Value):
+        return (inputs,)
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
+        raise TypeError(f"gradients() inputs must be a Value or an iterable of Values, "
+                        f"got {_describe(inputs)}")
+    inputs = tuple(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(f"gradients() inputs[{i}] is {_describe(x)}; expected a Value")
+    return inputs
+
+
+def _check_callable(f, who: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{who}() needs a function, got {_describe(f)}")
+
+
+def _check_argnums(argnums, who: str) -> None:
+    def is_index(n):
+        return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+    if is_index(argnums):
+        return
+    if isinstance(argnums, tuple) and all(is_index(n) for n in argnums):
+        return
+    raise TypeError(f"{who}() argnums must be an int or a tuple of ints, got {_describe(argnums)}")
+
+
+def _resolve_argnums(argnums, nargs: int, who: str) -> tuple[int, ...]:
+    nums = (argnums,) if not isinstance(argnums, tuple) else argnums
+    for n in nums:
+        if not -nargs <= n < nargs:
+            raise ValueError(f"{who}() argnums {argnums!r} names argument {n}, but the function "
+                             f"was called with {nargs} argument{'s' if nargs != 1 else ''}")
+    return tuple(int(n) % nargs for n in nums)
+
+
+def _describe(x) -> str:
+    shown = repr(x)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{type(x).__name__} {shown}"
+
+
+def _name_after(wrapper: Callable, transform: str, f: Callable) -> None:
+    name = getattr(f, "__name__", type(f).__name__)
+    wrapper.__name__ = wrapper.__qualname__ = f"{transform}({name})"
+    wrapper.__doc__ = f"{transform} of {name}, as `autodiff.functional.{transform}` builds it."
