@@ -13,25 +13,30 @@ if TYPE_CHECKING:
 def topo_order(root: Value) -> list[Value]:
     """Every node reachable from root, each one after all of its parents (root last).
 
-    Iterative, so a chain of a million nodes needs no recursion. The order depends only on the
-    graph's structure (parents in the order the op took them), never on memory addresses.
+    An iterative depth-first search, so a chain of a million nodes needs no recursion. The order
+    depends only on the graph's structure (a node's first parent is finished first), never on
+    memory addresses.
     """
     order: list[Value] = []
-    done: set[Value] = set()
-    stack = [root]
+    expanded: set[Value] = set()
+    stack: list = [root]
+    push, pop, finish, expand = stack.append, stack.pop, order.append, expanded.add
     while stack:
-        node = stack[-1]
-        if node in done:
-            stack.pop()
-            continue
-        pending = [p for p in node.parents if p not in done]
-        if pending:
-            stack.extend(reversed(pending))  # so the first parent is finished first
-        else:
-            stack.pop()
-            done.add(node)
-            order.append(node)
+        node = pop()
+        if node is _FINISH:
+            finish(pop())
+        elif node not in expanded:
+            expand(node)
+            push(node)
+            push(_FINISH)
+            # In a DAG an expanded parent is already finished, so only new ones are pushed.
+            for parent in reversed(node.parents):
+                if parent not in expanded:
+                    push(parent)
     return order
+
+
+_FINISH = object()  # on the stack above a node: all its parents are done, so it is too
 
 
 def backward(output: Value, order: list[Value] | None = None, record=None) -> None:
@@ -46,6 +51,9 @@ def backward(output: Value, order: list[Value] | None = None, record=None) -> No
         if node._op is not None:
             node.grad = 0.0
     output.grad += 1.0
+    if record is None and not _value.anomaly_enabled():
+        _sweep(order)
+        return
     check = _value.anomaly_enabled()
     for node in reversed(order):
         op = node._op
@@ -60,6 +68,28 @@ def backward(output: Value, order: list[Value] | None = None, record=None) -> No
         g = node.grad
         for parent, local in zip(parents, partials):
             parent.grad += g * local
+
+
+def _sweep(order: list[Value]) -> None:
+    """The plain reverse sweep, unrolled for one and two parents: the engine's hottest loop."""
+    for node in reversed(order):
+        op = node._op
+        if op is None:
+            continue
+        parents = node.parents
+        g = node.grad
+        if len(parents) == 2:
+            a, b = parents
+            da, db = op.local(node.data, a.data, b.data)
+            a.grad += g * da
+            b.grad += g * db
+        elif len(parents) == 1:
+            x = parents[0]
+            (dx,) = op.local(node.data, x.data)
+            x.grad += g * dx
+        else:
+            for parent, local in zip(parents, op.local(node.data, *[p.data for p in parents])):
+                parent.grad += g * local
 
 
 def _check_partials(node: Value, partials) -> None:

@@ -70,6 +70,8 @@ class Step:
                 f"∂{self.output_name}/∂{self.node_name} = {format_number(self.grad)}")
         lines = [head]
         for term in self.terms:
+            if isinstance(term.parent, Constant):
+                continue  # no gradient is meant for a number written in the expression
             lines.append(f"    ∂{self.node_name}/∂{term.parent_name} = {format_number(term.local)}"
                          f"  [{symbol}]   {term}")
         return "\n".join(lines)
