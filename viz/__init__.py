@@ -1,1 +1,15 @@
-"""viz: drawings of autodiff graphs with every value and gradient, step by step through the backward pass."""
+"""viz: drawings of autodiff graphs with every value and gradient, step by step through the backward pass.
+
+`draw(output)` returns a `graphviz.Digraph` (it shows inline in Jupyter); `render(output, path)`
+writes SVG, PNG or PDF; `backward_frames`, `save_frames` and `save_stepper` show the backward
+pass one step at a time. `python -m viz "tanh(x*w + b)" --at x=0.5 --at w=-1 --at b=0.2` is the
+command line. viz imports only `autodiff` (and graphviz).
+"""
+
+from .dot import draw, kind, neurons
+from .files import DotNotFoundError, render
+from .page import save_stepper
+from .steps import backward_frames, caption, save_frames
+
+__all__ = ["DotNotFoundError", "backward_frames", "caption", "draw", "kind", "neurons", "render",
+           "save_frames", "save_stepper"]
