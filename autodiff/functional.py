@@ -141,9 +141,12 @@ def jvp(f: Callable[..., Value], primals: Sequence, tangents: Sequence) -> tuple
             raise TypeError(f"jvp() tangent {i} is {_describe(t)}; expected a real number or a Value")
     call = _Call(f, tuple(primals), tuple(range(len(primals))), "jvp")
     nested = call.nested or any(isinstance(t, Value) for t in tangents)
+    # A float tangent of 0 moves nothing, so its input stays out of the sweep: its partials,
+    # even an infinite one, never multiply it into a nan.
     dots: dict[Value, object] = {}
     for x, t in zip(call.fresh, tangents):
-        dots[x] = t if isinstance(t, Value) else float(t)
+        if isinstance(t, Value) or t != 0.0:
+            dots[x] = t if isinstance(t, Value) else float(t)
     check = _value.anomaly_enabled() and not nested
     with enable_grad() if nested else nullcontext():
         for node in topo_order(call.output):
@@ -170,8 +173,11 @@ def _sweep(output: Value, inputs: tuple[Value, ...], create_graph: bool) -> dict
     order = topo_order(output)
     live = set(inputs)
     for node in order:
-        if node not in live and any(p in live for p in node.parents):
-            live.add(node)
+        if node not in live:
+            for parent in node.parents:
+                if parent in live:
+                    live.add(node)
+                    break
     if output not in live:
         return {}
     if create_graph:
@@ -183,17 +189,22 @@ def _sweep(output: Value, inputs: tuple[Value, ...], create_graph: bool) -> dict
 
 def _reverse_floats(order: list[Value], output: Value, live: set) -> dict:
     found: dict[Value, float] = {output: 1.0}
+    get = found.get
     check = _value.anomaly_enabled()
     for node in reversed(order):
-        g = found.get(node)
-        if g is None or node._op is None:
+        op = node._op
+        if op is None:
             continue
-        partials = node._op.local(node.data, *[p.data for p in node.parents])
+        g = get(node)
+        if g is None:
+            continue
+        parents = node.parents
+        partials = op.local(node.data, *[p.data for p in parents])
         if check:
             _check_partials(node, partials)
-        for parent, local in zip(node.parents, partials):
+        for parent, local in zip(parents, partials):
             if parent in live:
-                found[parent] = found.get(parent, 0.0) + g * local
+                found[parent] = get(parent, 0.0) + g * local
     return found
 
 
