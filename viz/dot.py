@@ -229,10 +229,10 @@ class _Drawing:
         kept = set(shown)
         dot = graphviz.Digraph(name="autodiff", node_attr={"fontname": "Helvetica", "fontsize": "11"},
                                edge_attr={"arrowsize": "0.6", "color": "#555555"})
-        dot.attr(rankdir=self.rankdir, fontname="Helvetica", nodesep="0.25", ranksep="0.35")
+        dot.graph_attr.update(rankdir=self.rankdir, fontname="Helvetica", nodesep="0.25", ranksep="0.35")
         if self.caption:
             lines = self.caption.split("\n")
-            dot.attr(label="\\l".join(lines) + "\\l", labelloc="t", labeljust="l", fontsize="13")
+            dot.graph_attr.update(label="\\l".join(lines) + "\\l", labelloc="t", labeljust="l", fontsize="13")
         owner = neurons(self.graph) if self.clusters else {}
         loose: list[tuple[str, dict]] = []
         grouped: dict[tuple[int, int], list[tuple[str, dict]]] = {}

@@ -1,0 +1,335 @@
+"""viz: drawings, rendering and the backward-step frames, checked on the lecture's worked example."""
+
+import re
+import xml.etree.ElementTree as ET
+
+import graphviz
+import pytest
+
+import viz
+from autodiff import Constant, Parameter, Value, format_number, trace
+from viz.dot import STYLES
+
+LECTURE_PRINTED = {  # name -> the lecture's printed value (from the lecture's text, not from the code)
+    "out_h1": "0.593269992", "out_h2": "0.596884378", "net_o1": "1.105905967", "out_o1": "0.75136507",
+    "out_o2": "0.772928465", "E": "0.298371109",
+}
+LECTURE_GRADS = {"w5": "0.082167041", "w1": "0.000438568"}
+
+
+def lecture_example():
+    """The lecture's 2-2-2 network on one example; returns (E, {label: node})."""
+    i1, i2 = Value(0.05, "i1"), Value(0.10, "i2")
+    w = [Parameter(x, f"w{k}") for k, x in enumerate([.15, .20, .25, .30, .40, .45, .50, .55], start=1)]
+    b1, b2 = Parameter(0.35, "b1"), Parameter(0.60, "b2")
+
+    def neuron(wa, xa, wb, xb, b, name):
+        net = Value.sum([wa * xa, wb * xb, b])
+        net.label = f"net_{name}"
+        out = net.sigmoid()
+        out.label = f"out_{name}"
+        return out
+
+    out_h1 = neuron(w[0], i1, w[1], i2, b1, "h1")
+    out_h2 = neuron(w[2], i1, w[3], i2, b1, "h2")
+    out_o1 = neuron(w[4], out_h1, w[5], out_h2, b2, "o1")
+    out_o2 = neuron(w[6], out_h1, w[7], out_h2, b2, "o2")
+    E = 0.5 * (0.01 - out_o1) ** 2 + 0.5 * (0.99 - out_o2) ** 2
+    E.label = "E"
+    nodes = {n.label: n for n in trace(E).nodes if n.label}
+    return E, nodes
+
+
+def mlp_example(sizes=(3, 4, 4, 1)):
+    """A tanh MLP labelled as nn labels its parameters, on one example, with a squared-error loss."""
+    x = [Value(0.1 * (k + 1), f"x{k}") for k in range(sizes[0])]
+    for layer, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        outs = []
+        for n in range(n_out):
+            ws = [Parameter(((layer + 3 * n + 5 * i) % 7 - 3) / 5, f"layers.{layer}.neurons.{n}.w.{i}")
+                  for i in range(n_in)]
+            b = Parameter(0.1 * n - 0.05, f"layers.{layer}.neurons.{n}.b")
+            outs.append(Value.sum([wi * xi for wi, xi in zip(ws, x)] + [b]).tanh())
+        x = outs
+    return (x[0] - 0.5) ** 2
+
+
+@pytest.fixture
+def lecture():
+    E, nodes = lecture_example()
+    E.backward()
+    return E, nodes
+
+
+def node_statements(source):
+    """{node id: its attribute text} for the value nodes (v<k>) of a DOT source."""
+    return dict(re.findall(r"^\s*(v\d+) \[(.*)\]$", source, flags=re.M))
+
+
+def test_lecture_numbers_match_the_printed_ones(lecture):
+    E, nodes = lecture
+    for name, printed in {**LECTURE_PRINTED}.items():
+        assert format_number(nodes[name].data) == printed
+    for name, printed in LECTURE_GRADS.items():
+        assert format_number(nodes[name].grad) == printed
+
+
+def test_dot_has_every_value_and_gradient_at_the_printed_digits(lecture):
+    E, nodes = lecture
+    source = viz.draw(E).source
+    for name, printed in LECTURE_PRINTED.items():
+        assert f"<B>{name}</B></TD></TR><TR><TD>data {printed}</TD>" in source
+    for name, printed in LECTURE_GRADS.items():
+        assert re.search(rf"<B>{name}</B>.*grad {printed}<", source)
+    graph = trace(E)
+    for node in graph.nodes:
+        if isinstance(node, Constant):
+            continue
+        assert (f"<B>{graph.name(node)}</B></TD></TR><TR><TD>data {format_number(node.data)}</TD></TR>"
+                f"<TR><TD>grad {format_number(node.grad)}</TD>") in source
+
+
+def test_kinds_of_leaves_are_styled_apart(lecture):
+    E, nodes = lecture
+    graph = trace(E)
+    source = viz.draw(E, legend=False).source
+    statements = node_statements(source)
+    ids = {node: f"v{k}" for k, node in enumerate(graph.nodes)}
+    looks = {}
+    for node in graph.nodes:
+        kind = viz.kind(node)
+        attrs = statements[ids[node]]
+        assert f'class={kind}' in attrs or f'class="{kind}' in attrs
+        looks.setdefault(kind, set()).add(re.sub(r"label=<.*?> ", "", re.sub(r" width=\S+", "", attrs))
+                                          .split("class=")[0])
+    assert set(looks) == {"parameter", "input", "constant", "computed"}
+    assert all(len(v) == 1 for v in looks.values()), "every node of one kind looks the same"
+    assert len({STYLES[k]["style"] for k in looks}) == 4, "styles differ even without colour"
+    assert len({STYLES[k]["fillcolor"] for k in looks}) == 4
+    assert viz.kind(nodes["w5"]) == "parameter" and viz.kind(nodes["i1"]) == "input"
+
+
+def test_legend_names_the_kinds_present(lecture):
+    source = viz.draw(lecture[0]).source
+    for text in ("parameter (learned)", "input", "constant", "computed value"):
+        assert f"label=\"{text}\"" in source or f"label={text}" in source
+
+
+def test_op_nodes_carry_the_op_table_symbols(lecture):
+    E, _ = lecture
+    graph = trace(E)
+    statements = dict(re.findall(r"^\s*(v\d+op) \[(.*)\]$", viz.draw(E).source, flags=re.M))
+    ops = [node for node in graph.nodes if node._op is not None]
+    assert len(statements) == len(ops)
+    for k, node in enumerate(graph.nodes):
+        if node._op is not None:
+            assert re.search(rf'label="?{re.escape(node._op.symbol)}"?( |$)', statements[f"v{k}op"])
+    assert {node._op.symbol for node in ops} == {"+", "×", "Σ", "σ", "−", "^"}
+
+
+def test_same_graph_same_drawing():
+    first, second = lecture_example()[0], lecture_example()[0]
+    assert viz.draw(first).source == viz.draw(second).source
+
+
+def test_small_gradients_are_never_shown_as_zero():
+    x = Value(1.0, "x")
+    y = x * 1e-5
+    y.label = "y"
+    y.backward()
+    assert "grad 0.00001<" in viz.draw(y).source
+    four = viz.draw(y, number_format=4).source
+    assert "grad 1e-05<" in four and "grad 0<" not in four and "grad 0.0000" not in four
+
+
+def test_number_format_option(lecture):
+    E, nodes = lecture
+    assert "data 0.2984<" in viz.draw(E, number_format=4).source
+    assert "data 2.98e-01<" in viz.draw(E, number_format=lambda v: f"{v:.2e}").source
+    with pytest.raises(ValueError, match="between 0 and 17"):
+        viz.draw(E, number_format=40)
+    with pytest.raises(TypeError, match="number_format"):
+        viz.draw(E, number_format="4")
+
+
+def test_layout_options_and_errors(lecture):
+    E, _ = lecture
+    assert "rankdir=LR" in viz.draw(E).source
+    assert "rankdir=TB" in viz.draw(E, rankdir="TB").source
+    with pytest.raises(ValueError, match="rankdir must be one of LR, TB"):
+        viz.draw(E, rankdir="sideways")
+    with pytest.raises(TypeError, match="expected an autodiff Value or Graph"):
+        viz.draw(0.5)
+    with pytest.raises(ValueError, match="max_nodes must be at least 1"):
+        viz.draw(E, max_nodes=0)
+
+
+def test_colour_by_gradient_sign(lecture):
+    E, nodes = lecture
+    graph = trace(E)
+    statements = node_statements(viz.draw(E, color_grads=True).source)
+    ids = {node: f"v{k}" for k, node in enumerate(graph.nodes)}
+
+    def fill(name):
+        return re.search(r'fillcolor="(#\w+)"', statements[ids[nodes[name]]])[1]
+
+    def rgb(colour):
+        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+    positive, negative = rgb(fill("w5")), rgb(fill("w7"))      # ∂E/∂w5 > 0, ∂E/∂w7 < 0
+    assert positive[2] > positive[0] and negative[0] > negative[2]
+    strong, weak = rgb(fill("out_o1")), rgb(fill("w1"))        # |0.74| against |0.0004|
+    assert sum(strong) < sum(weak) < 3 * 255
+
+
+def test_dead_relu_is_marked():
+    x = Value(-2.0, "x")
+    alive, dead = (x * -1).relu(), x.relu()
+    out = alive + dead
+    out.backward()
+    source = viz.draw(out).source
+    assert source.count(">no grad<") == 1 and "dead-relu" in source
+
+
+def test_mlp_nodes_are_clustered_by_layer_and_neuron():
+    loss = mlp_example()
+    graph = trace(loss)
+    owner = viz.neurons(graph)
+    for node in graph.nodes:
+        if isinstance(node, Parameter):
+            layer, neuron = map(int, re.match(r"layers\.(\d+)\.neurons\.(\d+)\.", node.label).groups())
+            assert owner[node] == (layer, neuron)
+    per_neuron = {}
+    for node, key in owner.items():
+        per_neuron.setdefault(key, []).append(node.op or "param")
+    for key, ops in per_neuron.items():  # a neuron holds its products, its Σ and its tanh, nothing more
+        n_in = 3 if key[0] == 0 else 4
+        assert sorted(ops) == sorted(["param"] * (n_in + 1) + ["mul"] * n_in + ["sum", "tanh"])
+    assert loss not in owner and all(not n.label.startswith("x") for n in owner)
+    source = viz.draw(loss).source
+    assert source.count("subgraph cluster_layer") == 3 + 9
+    assert 'label="layer 1 / neuron 2"' in source
+
+
+def test_truncated_drawing_says_so():
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(300):
+        y = (y * 1.0001).tanh()
+    source = viz.draw(y, max_nodes=100).source
+    shown = len(node_statements(source))
+    assert shown == 100
+    total = len(trace(y).nodes)
+    assert f"truncated: {total - 100:,} of {total:,} nodes not drawn" in source
+    assert "truncated" not in viz.draw(y).source
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+def test_render_svg_png_pdf(lecture, tmp_path):
+    E, _ = lecture
+    svg = viz.render(E, tmp_path / "e.svg")
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    assert "0.082167041" in svg.read_text(encoding="utf-8")
+    png = viz.render(E, tmp_path / "e.PNG", rankdir="TB")
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert 300 < width < 20000 and 300 < height < 20000
+    assert viz.render(E, tmp_path / "e.pdf").read_bytes()[:5] == b"%PDF-"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.PNG", "e.pdf", "e.svg"]
+
+
+def test_render_rejects_unknown_extension_before_writing(lecture, tmp_path):
+    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf"):
+        viz.render(lecture[0], tmp_path / "e.gif")
+    with pytest.raises(ValueError, match="does not exist"):
+        viz.render(lecture[0], tmp_path / "missing" / "e.svg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_dot_says_how_to_install_and_leaves_the_dot_file(lecture, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    target = tmp_path / "graph.svg"
+    with pytest.raises(viz.DotNotFoundError) as caught:
+        viz.render(lecture[0], target)
+    message = str(caught.value)
+    for needed in ("`dot`", "apt-get install graphviz", "brew install graphviz",
+                   "conda install -c conda-forge graphviz", str(tmp_path / "graph.dot")):
+        assert needed in message
+    assert not target.exists()
+    assert (tmp_path / "graph.dot").read_text(encoding="utf-8") == viz.draw(lecture[0]).source
+
+
+def test_render_a_frame_digraph(lecture, tmp_path):
+    frame = viz.backward_frames(lecture[0])[0]
+    assert isinstance(frame, graphviz.Digraph)
+    path = viz.render(frame, tmp_path / "frame.svg")
+    assert "∂E/∂n" in path.read_text(encoding="utf-8")
+
+
+# --- frames ----------------------------------------------------------------------------------
+
+def test_one_frame_per_step_with_the_steps_arithmetic():
+    E, nodes = lecture_example()
+    steps = trace(E).backward()
+    grads_before = {n: n.grad for n in trace(E).nodes}
+    frames = viz.backward_frames(E)
+    assert {n: n.grad for n in trace(E).nodes} == grads_before, "drawing frames changes no gradient"
+    assert len(frames) == len(steps)
+    for frame, step in zip(frames, steps):
+        label = frame.graph_attr["label"]
+        for term in step.terms:
+            if not isinstance(term.parent, Constant):
+                assert str(term) in label.split("\\l")
+    w5_frame = next(f for f, s in zip(frames, steps) if any(t.parent is nodes["w5"] for t in s.terms))
+    assert "∂E/∂w5 += 0.138498562 × 0.593269992 = 0.082167041" in w5_frame.graph_attr["label"]
+
+
+def test_frames_highlight_the_step_and_fill_gradients_as_they_arrive():
+    E, nodes = lecture_example()
+    graph = trace(E)
+    steps = graph.backward()
+    ids = {node: f"v{k}" for k, node in enumerate(graph.nodes)}
+    frames = viz.backward_frames(E)
+    for frame, step in zip(frames, steps):
+        statements = node_statements(frame.source)
+        highlighted = [i for i, attrs in statements.items() if "highlight" in attrs]
+        assert highlighted == [ids[step.node]]
+    first = node_statements(frames[0].source)
+    assert "grad 1<" in first[ids[E]]
+    assert re.search(r"grad</TD>", first[ids[nodes["w1"]]]), "w1 is not reached in the first step"
+    last = node_statements(frames[-1].source)
+    for node in graph.nodes:
+        if not isinstance(node, Constant):
+            assert f"grad {format_number(node.grad)}<" in last[ids[node]]
+
+
+def test_frames_keep_one_layout(lecture, tmp_path):
+    E, _ = lecture
+    frames = viz.backward_frames(E)
+    boxes = []
+    for frame in (frames[0], frames[len(frames) // 2], frames[-1]):
+        svg = graphviz.pipe("dot", "svg", frame.source.replace(frame.graph_attr["label"], "").encode())
+        boxes.append(re.findall(r'<polygon fill="[^"]*" stroke="[^"]*" (?:stroke-width="[^"]*" )?points="([^"]*)"',
+                                svg.decode()))
+    assert boxes[0] == boxes[1] == boxes[2]
+
+
+def test_save_frames_writes_numbered_files(lecture, tmp_path):
+    paths = viz.save_frames(lecture[0], tmp_path / "frames", format="svg")
+    assert [p.name for p in paths] == [f"step_{k:03d}.svg" for k in range(1, len(trace(lecture[0]).backward()) + 1)]
+    for path in paths:
+        ET.parse(path)
+    with pytest.raises(ValueError, match="unknown format 'gif'"):
+        viz.save_frames(lecture[0], tmp_path / "other", format="gif")
+    assert not (tmp_path / "other").exists()
+
+
+def test_save_frames_without_dot_leaves_the_sources(lecture, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(viz.DotNotFoundError, match="apt-get install graphviz"):
+        viz.save_frames(lecture[0], tmp_path)
+    assert len(list(tmp_path.glob("step_*.dot"))) == len(viz.backward_frames(lecture[0]))
+    assert not list(tmp_path.glob("*.svg"))

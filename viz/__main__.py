@@ -1,0 +1,7 @@
+"""`python -m viz EXPR --at NAME=VALUE ... [--out FILE] [--steps FILE.html]`; see viz.cli."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
