@@ -53,12 +53,12 @@ def gradcheck(f: Callable[..., Value], args, eps: float = 1e-6, atol: float = 1e
     if not callable(f):
         raise TypeError(f"gradcheck() needs a function, got {_describe(f)}")
     points, names = _as_points(args)
-    for name, number, low in (("eps", eps, 0.0), ("atol", atol, 0.0), ("rtol", rtol, 0.0)):
-        if not _is_real(number) or isinstance(number, bool) or not math.isfinite(number):
-            raise TypeError(f"gradcheck() {name} must be a finite real number, got {_describe(number)}")
-        if number < low or (name == "eps" and number == 0.0):
-            raise ValueError(f"gradcheck() {name} must be {'> 0' if name == 'eps' else '>= 0'}, "
-                             f"got {number!r}")
+    for name, number in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if not _is_real(number) or isinstance(number, bool):
+            raise TypeError(f"gradcheck() {name} must be a real number, got {_describe(number)}")
+        bound = "> 0" if name == "eps" else ">= 0"
+        if not math.isfinite(number) or number < 0.0 or (name == "eps" and number == 0.0):
+            raise ValueError(f"gradcheck() {name} must be finite and {bound}, got {number!r}")
 
     call = _Call(f, tuple(points), tuple(range(len(points))), "gradcheck")
     analytic = gradients(call.output, call.fresh)
