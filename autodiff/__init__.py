@@ -9,6 +9,7 @@
 """
 
 from .backward import topo_order
+from .compile import Program
 from .check import GradcheckError, gradcheck
 from .functional import grad, gradients, hessian, jvp, value_and_grad
 from .ops import OPS, Op
@@ -16,7 +17,7 @@ from .tracing import Graph, Step, Term, format_number, trace
 from .value import AnomalyError, Constant, Parameter, Value, detect_anomaly, enable_grad, no_grad
 
 __all__ = [
-    "OPS", "AnomalyError", "Constant", "Graph", "Op", "Parameter", "Step", "Term", "Value", "detect_anomaly",
+    "OPS", "AnomalyError", "Constant", "Graph", "Op", "Parameter", "Program", "Step", "Term", "Value", "detect_anomaly",
     "enable_grad", "format_number", "no_grad", "topo_order", "trace",
     "GradcheckError", "grad", "gradcheck", "gradients", "hessian", "jvp", "value_and_grad",
 ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .backward import backward as _backward
 from .backward import topo_order
+from .compile import Program
 from .value import Constant, Value
 
 
@@ -125,6 +126,15 @@ class Graph:
             rhs = f"{node._op.name} {' '.join(self.ref(p) for p in node.parents)}"
             lines.append(f"{name} = {rhs:<28} # {format_number(node.data)}")
         return "\n".join(lines)
+
+    def compile(self, inputs: list[Value]) -> Program:
+        """A `Program` that replays this graph on a batch; `inputs` are the leaves that vary per example.
+
+        >>> x, w = Value(1.0, label='x'), Value(2.0, label='w')
+        >>> trace(w * x).compile(inputs=[x])([[1.0], [3.0]]).tolist()
+        [2.0, 6.0]
+        """
+        return Program(self, inputs)
 
     def backward(self) -> list[Step]:
         """Run `output.backward()` over this graph and return each step of the sweep, in order.
