@@ -1,0 +1,119 @@
+"""The HTML stepper in a real headless browser (Debian's chromium and chromedriver, through selenium)."""
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import viz
+from autodiff import Constant, trace
+from test_viz import lecture_example
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+class Keys:
+    """The WebDriver protocol's key codes (selenium's Keys, without importing selenium here)."""
+
+    END, ARROW_LEFT, ARROW_RIGHT = "\ue010", "\ue012", "\ue014"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
+    if missing:
+        pytest.skip(f"no headless browser: {', '.join(missing)} missing "
+                    f"(install with `apt-get install chromium chromium-driver`)")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError as error:
+        pytest.skip(f"selenium is not installed ({error}); `pip install selenium`")
+    profile = tempfile.mkdtemp(prefix="viz-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", f"--user-data-dir={profile}", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    E, nodes = lecture_example()
+    steps = trace(E).backward()
+    path = viz.save_stepper(E, tmp_path_factory.mktemp("stepper") / "backprop.html")
+    return path, steps
+
+
+def state(driver):
+    """What the reader sees: the counter, the caption, the highlighted node of the visible frame."""
+    visible = [f for f in driver.find_elements("css selector", "section.frame") if f.is_displayed()]
+    assert len(visible) == 1
+    highlighted = visible[0].find_elements("css selector", "g.node.highlight > title")
+    return (driver.find_element("id", "counter").text, driver.find_element("id", "caption").text,
+            [h.get_attribute("textContent") for h in highlighted])
+
+
+def test_page_is_self_contained(page):
+    path, steps = page
+    text = path.read_text(encoding="utf-8")
+    assert "<script src" not in text and "<link" not in text and "@import" not in text
+    assert not re.findall(r'(?:src|href)="(?:https?:)?//', text)
+    assert text.count('<section class="frame"') == len(steps) + 1
+    assert text.count("<svg") == len(steps) + 1
+
+
+def test_next_and_arrow_keys_move_through_the_steps(browser, page):
+    path, steps = page
+    browser.get(path.as_uri())
+    total = len(steps) + 1
+    counter, caption, highlighted = state(browser)
+    assert counter == f"1 / {total}"
+    assert caption.startswith("E = n") and "∂E/∂E = 1" in caption
+    graph = trace(steps[0].node)
+    assert highlighted == ["v" + str(graph.nodes.index(steps[0].node))]
+
+    browser.find_element("id", "next").click()
+    second = state(browser)
+    assert second[0] == f"2 / {total}"
+    assert second[1] != caption and second[2] != highlighted
+    for term in steps[1].terms:
+        if not isinstance(term.parent, Constant):
+            assert str(term) in second[1]
+
+    body = browser.find_element("tag name", "body")
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert state(browser)[0] == f"3 / {total}"
+    body.send_keys(Keys.ARROW_LEFT)
+    assert state(browser) == second
+    body.send_keys(Keys.ARROW_LEFT)
+    assert state(browser) == (counter, caption, highlighted)
+    assert not browser.find_element("id", "prev").is_enabled()
+
+
+def test_opens_at_the_step_in_the_url_and_ends_with_every_gradient(browser, page):
+    path, steps = page
+    browser.get(path.as_uri() + "#step=5")
+    counter, caption, highlighted = state(browser)
+    assert counter == f"5 / {len(steps) + 1}"
+    assert caption.split("\n")[0].startswith(f"{steps[4].node_name} = ")
+    w5_step = next(k for k, s in enumerate(steps) if any(t.parent_name == "w5" for t in s.terms))
+    browser.get(path.as_uri() + f"#step={w5_step + 1}")
+    assert "∂E/∂w5 += 0.138498562 × 0.593269992 = 0.082167041" in state(browser)[1]
+
+    browser.find_element("tag name", "body").send_keys(Keys.END)
+    counter, caption, highlighted = state(browser)
+    assert counter == f"{len(steps) + 1} / {len(steps) + 1}" and highlighted == []
+    assert "done" in caption
+    final = [f for f in browser.find_elements("css selector", "section.frame") if f.is_displayed()][0]
+    text = final.get_attribute("textContent")
+    assert "grad 0.082167041" in text and "grad 0.000438568" in text and "(so far)" not in text
+    assert not browser.find_element("id", "next").is_enabled()
