@@ -1,0 +1,148 @@
+"""no_grad, enable_grad and detect_anomaly: what ops record, and the errors anomaly mode raises."""
+
+import math
+
+import pytest
+
+from autodiff import (AnomalyError, Value, detect_anomaly, enable_grad, grad, gradients, jvp,
+                      no_grad)
+from autodiff import value as value_module
+
+
+def every_kind_of_op(x, y):
+    """One node from each way an op is made: operators, reflected operators, methods and Σ."""
+    return [x + y, x - y, x * y, x / y, x ** y, x ** 2, 2 ** x, 3 - x, -x, abs(x),
+            x.tanh(), x.exp(), x.relu(), Value.sum([x, y, 1.0])]
+
+
+# -- no_grad ------------------------------------------------------------------------------------
+
+def test_no_grad_records_nothing_but_still_computes():
+    x, y = Value(1.5, label="x"), Value(2.0, label="y")
+    recorded = every_kind_of_op(x, y)
+    with no_grad():
+        frozen = every_kind_of_op(x, y)
+    for made, plain in zip(frozen, recorded):
+        assert made.is_leaf and made.parents == () and made.op == ""
+        assert made.data == plain.data
+    frozen[2].backward()
+    assert x.grad == 0.0 and y.grad == 0.0
+
+
+def test_no_grad_as_a_decorator():
+    @no_grad()
+    def square(v):
+        return v * v
+    x = Value(3.0)
+    out = square(x)
+    assert out.is_leaf and out.data == 9.0
+    assert not (x * x).is_leaf     # recording is back once the function returns
+
+
+def test_enable_grad_inside_no_grad_and_nesting_restores_each_level():
+    x = Value(2.0)
+    with no_grad():
+        with enable_grad():
+            inner = x * x
+        outer = x * x
+        with no_grad():
+            doubly = x * x
+        after_nested = x * x
+    assert not inner.is_leaf and inner.parents == (x, x)
+    assert outer.is_leaf and doubly.is_leaf and after_nested.is_leaf
+    assert not (x * x).is_leaf
+
+
+def test_no_grad_restores_recording_after_an_exception():
+    x = Value(2.0)
+    with pytest.raises(TypeError):
+        with no_grad():
+            x * "two"
+    assert not (x * x).is_leaf
+
+
+def test_a_no_grad_result_is_a_constant_to_gradients():
+    x = Value(2.0)
+    with no_grad():
+        frozen = x * x
+    assert gradients(frozen * x, [x]) == (4.0,)
+
+
+# -- detect_anomaly -----------------------------------------------------------------------------
+
+def test_anomaly_names_log_and_the_label_x():
+    with detect_anomaly():
+        with pytest.raises(AnomalyError) as info:
+            Value(0.0, label="x").log()
+    message = str(info.value)
+    assert message.startswith("log ")
+    assert "-inf" in message and "x=0.0" in message
+    assert isinstance(info.value, ArithmeticError)
+
+
+def test_without_anomaly_mode_the_ieee_result_stands():
+    assert Value(0.0, label="x").log().data == -math.inf
+
+
+@pytest.mark.parametrize(("make", "op", "shown"), [
+    (lambda x: x / 0, "div", "inf"),
+    (lambda x: (x - 5).sqrt(), "sqrt", "nan"),
+    (lambda x: (x * 1000).exp(), "exp", "inf"),
+    (lambda x: (x - 5) ** 0.5, "pow_const", "nan"),
+])
+def test_anomaly_in_the_forward_pass_names_the_op_and_its_inputs(make, op, shown):
+    with detect_anomaly():
+        with pytest.raises(AnomalyError) as info:
+            make(Value(3.0, label="a"))
+    assert str(info.value).startswith(f"{op} gave {shown} in the forward pass from ")
+
+
+def test_anomaly_in_the_backward_pass_names_the_node_and_its_input():
+    x = Value(0.0, label="x")
+    root = x.sqrt()            # √0 = 0 is fine; its derivative 1/(2√0) is not
+    root.label = "root"
+    with detect_anomaly():
+        with pytest.raises(AnomalyError) as info:
+            root.backward()
+    message = str(info.value)
+    assert message.startswith("sqrt (node 'root') has local derivative inf with respect to its "
+                              "input 'x' in the backward pass")
+    assert "inputs: x=0.0" in message
+
+
+def test_anomaly_mode_reaches_gradients_and_jvp():
+    with detect_anomaly():
+        x = Value(0.0, label="x")
+        with pytest.raises(AnomalyError, match="sqrt"):
+            gradients(x.sqrt(), [x])
+        with pytest.raises(AnomalyError, match="sqrt"):
+            jvp(lambda t: t.sqrt(), (0.0,), (1.0,))
+        with pytest.raises(AnomalyError, match="div"):
+            grad(grad(lambda t: t.sqrt()))(0.0)
+
+
+def test_anomaly_mode_as_a_decorator_and_restored_after_it_raises():
+    @detect_anomaly()
+    def reciprocal(v):
+        return 1 / v
+    with pytest.raises(AnomalyError, match="div"):
+        reciprocal(Value(0.0))
+    assert (1 / Value(0.0)).data == math.inf
+    assert not value_module.anomaly_enabled()
+
+
+def test_anomaly_mode_checks_even_where_nothing_is_recorded():
+    with detect_anomaly(), no_grad():
+        with pytest.raises(AnomalyError, match="log"):
+            Value(-1.0).log()
+        assert Value(4.0).sqrt().is_leaf
+
+
+def test_anomaly_mode_leaves_finite_graphs_alone():
+    x, y = Value(1.5, label="x"), Value(2.0, label="y")
+    with detect_anomaly():
+        nodes = every_kind_of_op(x, y)
+        for node in nodes:
+            node.backward()
+    assert all(not n.is_leaf for n in nodes)
+    assert math.isfinite(x.grad) and math.isfinite(y.grad)
