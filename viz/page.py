@@ -23,7 +23,7 @@ button { font-size: 15px; padding: 4px 12px; }
 #counter { font-variant-numeric: tabular-nums; min-width: 6em; text-align: center; font-weight: bold; }
 .hint { color: #718096; font-size: 13px; }
 #caption { margin: 8px 12px; font-size: 15px; line-height: 1.45; white-space: pre-wrap; }
-.frame svg { max-width: 100%; height: auto; display: block; margin: 0 12px; }
+.frame svg { max-width: calc(100% - 24px); height: auto; display: block; margin: 0 12px; }
 """
 
 SCRIPT = """
