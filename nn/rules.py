@@ -138,6 +138,9 @@ class Perceptron(_Linear):
 
     rule = "perceptron"
 
+    def __init__(self, nin: int, lr: float = 1.0):
+        super().__init__(nin, lr)
+
     def forward(self, x: Sequence[float]) -> int:
         """The perceptron's output, 0 or 1."""
         return int(self.net(x) > 0.0)
@@ -184,6 +187,9 @@ class Adaline(_Linear):
     """
 
     rule = "Adaline"
+
+    def __init__(self, nin: int, lr: float = 0.01):
+        super().__init__(nin, lr)
 
     def forward(self, x: Sequence[float]) -> int:
         """The Adaline's class, +1 or −1."""
