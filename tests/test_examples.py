@@ -1,0 +1,137 @@
+"""Every example runs as a student would run it, pictures on: it exits 0, writes every file it
+promises as a valid image, and every number it prints as checked really does match.
+
+The examples print their checks as rows `✓ name │ expected │ engine │ note`; these tests read the
+rows back and compare the two numbers again, to the digits the expected side shows, so an example
+cannot pass by marking a row ✓ that its own numbers contradict.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import common
+import lecture
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES_DIR = ROOT / "examples"
+
+PROMISED = {  # example -> the files it promises in its output folder
+    "gradient_descent": ["descent_1d.png", "contours.png"],
+}
+
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
+
+
+@functools.cache
+def run_example(name: str, out: Path) -> subprocess.CompletedProcess:
+    """Run examples/<name>.py with pictures into out, once per session."""
+    return subprocess.run([sys.executable, str(EXAMPLES_DIR / f"{name}.py"), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def outputs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("examples")
+    return lambda name: (run_example(name, base / name), base / name)
+
+
+def rows(stdout: str) -> list[tuple[str, str, str, str]]:
+    """(mark, name, expected, engine) for every check row printed."""
+    found = []
+    for line in stdout.splitlines():
+        if line[:1] in (common.OK, common.BAD):
+            cells = [cell.strip() for cell in line.split(common.SEPARATOR)]
+            assert len(cells) >= 3, f"malformed check row: {line!r}"
+            found.append((line[0], cells[0][1:].strip(), cells[1], cells[2]))
+    return found
+
+
+def unit(text: str) -> float:
+    """One unit in the last digit a printed number shows; 0 for an integer, which must be exact."""
+    mantissa, _, exponent = text.lower().partition("e")
+    if "." not in mantissa:
+        return 0.0 if not exponent else 10.0 ** int(exponent)
+    return 10.0 ** (int(exponent or 0) - len(mantissa.split(".")[1]))
+
+
+def agree(expected: str, engine: str) -> bool:
+    """Whether two printed cells say the same: every number within a unit of the expected's last
+    digit (and a little for the engine's own rounding), and the same words around them."""
+    want, got = NUMBER.findall(expected), NUMBER.findall(engine)
+    if NUMBER.sub("#", expected) != NUMBER.sub("#", engine) or len(want) != len(got):
+        return expected == engine
+    return all(abs(float(w) - float(g)) <= unit(w) + unit(g) + 1e-12 * abs(float(w))
+               for w, g in zip(want, got))
+
+
+def test_agree_reads_numbers_to_the_printed_digits():
+    assert agree("0.019049119", "-0.019049118".lstrip("-"))
+    assert agree("0.40", "0.4")
+    assert agree("[0.42, 1]", "[0.419974, 1]")
+    assert not agree("0.298371109", "0.298371119")
+    assert not agree("converges", "diverges")
+    assert not agree("[0, 0, 0, 1]", "[0, 0, 1, 1]")
+
+
+@pytest.mark.parametrize("name", sorted(PROMISED))
+def test_example_exits_0_and_says_all_checks_match(name, outputs):
+    result, _ = outputs(name)
+    assert result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    found = rows(result.stdout)
+    assert found, f"{name} printed no check rows"
+    assert [r for r in found if r[0] == common.BAD] == []
+    assert f"All {len(found)} checks match." in result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(PROMISED))
+def test_every_checked_row_really_matches(name, outputs):
+    result, _ = outputs(name)
+    wrong = [(n, e, g) for _, n, e, g in rows(result.stdout) if not agree(e, g)]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("name", sorted(PROMISED))
+def test_promised_pictures_exist_and_are_valid(name, outputs):
+    result, folder = outputs(name)
+    written = {Path(line.split(" ", 1)[1]).name for line in result.stdout.splitlines()
+               if line.startswith("wrote ")}
+    assert set(PROMISED[name]) <= written, f"{name} did not announce {set(PROMISED[name]) - written}"
+    for filename in PROMISED[name]:
+        path = folder / filename
+        assert path.is_file(), f"{name} promised {path}"
+        data = path.read_bytes()
+        if filename.endswith(".png"):
+            assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
+        elif filename.endswith(".svg"):
+            assert ET.fromstring(data).tag.endswith("svg")
+        elif filename.endswith(".html"):
+            text = data.decode("utf-8")
+            assert text.lstrip().lower().startswith("<!doctype html") and "<svg" in text
+        else:
+            pytest.fail(f"unexpected kind of file {filename}")
+
+
+def test_no_images_writes_nothing(tmp_path):
+    out = tmp_path / "nothing"
+    result = subprocess.run([sys.executable, str(EXAMPLES_DIR / "gradient_descent.py"), "--no-images",
+                             "--out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0
+    assert not out.exists()
+    assert "wrote " not in result.stdout
+
+
+def test_checks_exit_status_is_1_on_any_mismatch(capsys):
+    checks = common.Checks()
+    checks.close("right", 0.25, 0.25)
+    assert checks.status() == 0
+    checks.close("wrong", 0.25, 0.2500001)
+    assert checks.status() == 1
+    assert "1 of 2 checks FAILED: wrong" in capsys.readouterr().out
