@@ -1,0 +1,167 @@
+"""Modules: parameter names and labels, what each module returns, seeded initialisation, setting
+weights from lists, and the errors for bad shapes."""
+
+import math
+import random
+import statistics
+
+import numpy as np
+import pytest
+
+import nn
+from autodiff import Parameter, Value
+
+
+def test_named_parameters_are_stable_readable_and_carried_as_labels():
+    net = nn.MLP(2, [3, 1])
+    names = [name for name, _ in net.named_parameters()]
+    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
+    assert names[-1] == "layers.1.neurons.0.b"
+    assert len(names) == (2 + 1) * 3 + (3 + 1) * 1
+    assert all(p.label == name for name, p in net.named_parameters())
+    assert all(isinstance(p, Parameter) for p in net.parameters())
+    assert names == [name for name, _ in nn.MLP(2, [3, 1], seed=9).named_parameters()]
+
+
+def test_standalone_and_nested_modules_label_from_their_own_root():
+    neuron = nn.Neuron(2)
+    assert [p.label for p in neuron.parameters()] == ["w.0", "w.1", "b"]
+    layer = nn.Layer(2, 2)
+    assert layer.neurons[1].b.label == "neurons.1.b"
+
+
+def test_a_custom_module_names_its_sub_modules():
+    class Two(nn.Module):
+        def __init__(self):
+            self.encoder = nn.Layer(2, 2)
+            self.scale = Parameter(1.0)
+
+        def forward(self, x):
+            return [self.scale * v for v in self.encoder(x)]
+
+    model = Two()
+    assert model.encoder.neurons[0].w[1].label == "encoder.neurons.0.w.1"
+    assert model.named_parameters()[-1] == ("scale", model.scale)
+    assert repr(model) == "Two(7 parameters)"
+
+
+def test_neuron_pre_activation_is_one_sum_node():
+    n = nn.Neuron(3, activation="relu")
+    y = n([1.0, 2.0, 3.0])
+    assert y.op == "relu"
+    (total,) = y.parents
+    assert total.op == "sum" and len(total.parents) == 4
+    assert total.parents[-1] is n.b
+    assert [t.parents[0] for t in total.parents[:3]] == n.w
+
+
+def test_neuron_takes_numbers_values_and_numpy_rows():
+    n = nn.Neuron(2, activation="identity")
+    n.set_weights([2.0, -1.0], 0.5)
+    assert n([1, 3]).data == pytest.approx(2 - 3 + 0.5)
+    assert n(np.array([1.0, 3.0])).data == pytest.approx(-0.5)
+    x = Value(1.0)
+    out = n([x, 3.0])
+    out.backward()
+    assert x.grad == 2.0
+
+
+def test_what_each_module_returns():
+    assert isinstance(nn.Neuron(2)([0.1, 0.2]), Value)
+    one = nn.Layer(2, 1)([0.1, 0.2])
+    assert isinstance(one, list) and len(one) == 1
+    assert isinstance(nn.MLP(2, [3, 1])([0.1, 0.2]), Value)
+    many = nn.MLP(2, [3, 2])([0.1, 0.2])
+    assert isinstance(many, list) and len(many) == 2
+
+
+def test_output_activation_applies_to_the_last_layer_only():
+    net = nn.MLP(2, [3, 2], activation="relu", output_activation="sigmoid")
+    assert [layer.activation for layer in net.layers] == ["relu", "sigmoid"]
+    assert all(y.op == "sigmoid" for y in net([0.3, -0.2]))
+    assert nn.MLP(2, [3, 1], activation="tanh")([0.3, -0.2]).op == "sum"  # identity: the Σ node
+
+
+def test_initialisation_is_seeded_and_reproducible():
+    a = nn.MLP(4, [8, 3], seed=7).state_dict()
+    assert a == nn.MLP(4, [8, 3], seed=7).state_dict()
+    assert a == nn.MLP(4, [8, 3], seed=random.Random(7)).state_dict()
+    assert a != nn.MLP(4, [8, 3], seed=8).state_dict()
+    assert nn.MLP(2, [2]).state_dict() == nn.MLP(2, [2]).state_dict()  # the default seed is fixed
+
+
+@pytest.mark.parametrize(("activation", "gain"), [("relu", math.sqrt(2)), ("tanh", 5 / 3),
+                                                  ("sigmoid", 1.0), ("identity", 1.0)])
+def test_initial_weight_scale_suits_the_activation(activation, gain):
+    nin = 50
+    layer = nn.Layer(nin, 200, activation=activation, seed=1)
+    weights = [w.data for neuron in layer.neurons for w in neuron.w]
+    bound = gain * math.sqrt(3 / nin)
+    assert max(abs(w) for w in weights) <= bound
+    assert statistics.pvariance(weights) == pytest.approx(gain ** 2 / nin, rel=0.05)
+    assert all(neuron.b.data == 0.0 for neuron in layer.neurons)
+
+
+def test_set_weights_checks_everything_before_changing_anything():
+    net = nn.MLP(2, [2, 1], seed=3)
+    before = net.state_dict()
+    with pytest.raises(ValueError, match=r"weights\[1\]\[0\] must have 2 numbers, got 3"):
+        net.set_weights([[[1, 2], [3, 4]], [[5, 6, 7]]])
+    with pytest.raises(ValueError, match="weights must have 2 entries \\(one per layer\\), got 1"):
+        net.set_weights([[[1, 2], [3, 4]]])
+    with pytest.raises(ValueError, match=r"biases must have 2 entries"):
+        net.set_weights([[[1, 2], [3, 4]], [[5, 6]]], biases=[0.1])
+    with pytest.raises(TypeError, match=r"weights\[0\]\[1\]\[1\] must be a real number, got str"):
+        net.set_weights([[[1, 2], [3, "4"]], [[5, 6]]])
+    assert net.state_dict() == before
+
+
+def test_set_weights_with_per_neuron_biases():
+    layer = nn.Layer(1, 2, activation="identity")
+    layer.set_weights([[1.0], [2.0]], [0.5, -0.5])
+    assert [y.data for y in layer([3.0])] == [3.5, 5.5]
+
+
+def test_bad_architectures_and_inputs_are_clear_errors():
+    with pytest.raises(ValueError, match="MLP nin must be a positive int, got 0"):
+        nn.MLP(0, [2])
+    with pytest.raises(ValueError, match=r"MLP sizes\[1\] must be a positive int, got -1"):
+        nn.MLP(2, [3, -1])
+    with pytest.raises(ValueError, match="MLP sizes must be a non-empty list"):
+        nn.MLP(2, [])
+    with pytest.raises(ValueError, match="unknown activation 'softsign'; choose one of"):
+        nn.Neuron(2, activation="softsign")
+    with pytest.raises(TypeError, match="seed must be an int or a random.Random"):
+        nn.Neuron(2, seed=1.5)
+    with pytest.raises(ValueError, match="MLP expects 2 inputs, got 3"):
+        nn.MLP(2, [1])([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="Neuron takes a list of 1 numbers or Values, got float"):
+        nn.Neuron(1)(0.5)
+
+
+def test_zero_grad_and_repr():
+    net = nn.MLP(2, [2, 1], activation="relu")
+    net([1.0, 1.0]).backward()
+    assert any(p.grad != 0.0 for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad == 0.0 for p in net.parameters())
+    assert repr(net) == "MLP(nin=2, sizes=[2, 1], activation='relu', output_activation='identity')"
+    assert repr(nn.Neuron(3, "logistic")) == "Neuron(nin=3, activation='sigmoid')"
+
+
+def test_state_dict_round_trip_and_its_errors_leave_the_model_intact():
+    a, b = nn.MLP(2, [3, 1], seed=1), nn.MLP(2, [3, 1], seed=2)
+    b.load_state_dict(a.state_dict())
+    assert b.state_dict() == a.state_dict()
+    before = b.state_dict()
+    broken = dict(before, **{"layers.0.neurons.0.w.0": "x"})
+    with pytest.raises(TypeError, match="'layers.0.neurons.0.w.0' must be a number"):
+        b.load_state_dict(broken)
+    short = dict(before)
+    short.pop("layers.1.neurons.0.b")
+    short["extra"] = 1.0
+    with pytest.raises(ValueError, match="missing 'layers.1.neurons.0.b', unexpected 'extra'"):
+        b.load_state_dict(short)
+    with pytest.raises(ValueError, match="must be finite"):
+        b.load_state_dict(dict(before, **{"layers.1.neurons.0.b": math.nan}))
+    assert b.state_dict() == before
