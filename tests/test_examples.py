@@ -26,6 +26,7 @@ EXAMPLES_DIR = ROOT / "examples"
 PROMISED = {  # example -> the files it promises in its output folder
     "gradient_descent": ["descent_1d.png", "contours.png"],
     "activations": ["activations.png"],
+    "critical_points": ["critical_points.png"],
 }
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
