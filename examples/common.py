@@ -39,7 +39,7 @@ class Checks:
     def row(self, name: str, expected: str, engine: str, ok: bool, note: str = "") -> bool:
         """Print one row with expected and engine already formatted; return ok."""
         mark = OK if ok else BAD
-        cells = [f"{mark} {name:<34}", f"{expected:>16}", f"{engine:>16}"]
+        cells = [f"{mark} {name:<44}", f"{expected:>16}", f"{engine:>16}"]
         print(SEPARATOR.join(cells + ([note] if note else [])))
         if ok:
             self.passed += 1

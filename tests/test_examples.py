@@ -27,6 +27,7 @@ PROMISED = {  # example -> the files it promises in its output folder
     "gradient_descent": ["descent_1d.png", "contours.png"],
     "activations": ["activations.png"],
     "critical_points": ["critical_points.png"],
+    "single_neuron": ["learning_speed.png"],
 }
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
