@@ -425,7 +425,7 @@ def as_function(n_inputs, program):
 point_values = st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(programs(), point_values)
 def test_jvp_along_each_basis_direction_is_the_gradient(drawn, values):
     n, program = drawn
@@ -439,7 +439,7 @@ def test_jvp_along_each_basis_direction_is_the_gradient(drawn, values):
         assert forward == pytest.approx(reverse[i], rel=1e-12, abs=1e-12)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(programs(), point_values)
 def test_second_derivatives_match_differences_of_first_derivatives(drawn, values):
     n, program = drawn
