@@ -28,6 +28,8 @@ PROMISED = {  # example -> the files it promises in its output folder
     "activations": ["activations.png"],
     "critical_points": ["critical_points.png"],
     "single_neuron": ["learning_speed.png"],
+    "mcculloch_pitts": ["gates.png"],
+    "perceptron": ["decision_lines.png"],
 }
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
