@@ -36,7 +36,7 @@ def format_number(x: float, digits: int = 9) -> str:
     return "0" if text == "-0" else text
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Term:
     """What one step passed to one parent: contribution = grad × local."""
 
@@ -54,7 +54,7 @@ class Term:
                 f" = {f(self.contribution)}")
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Step:
     """One step of the backward pass: the gradient arriving at `node`, passed to its parents."""
 
