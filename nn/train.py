@@ -64,6 +64,14 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epoch
     Accuracy follows the loss: argmax for cross_entropy, the sign of the logit for hinge and
     BCE with logits, 0.5 for BCE; for other losses, 0/1 targets are split at 0.5, ±1 targets at 0,
     one-hot targets by argmax, and any other targets have no accuracy (None).
+
+    >>> import nn
+    >>> X, y = nn.data.gate('OR')
+    >>> model = nn.MLP(2, [1])
+    >>> history = nn.fit(model, X, y, loss='binary_cross_entropy_with_logits',
+    ...                  optimizer=nn.SGD(model.parameters(), lr=0.5), epochs=50, verbose=False)
+    >>> history.accuracy[-1], history.loss[-1] < history.loss[0]
+    (1.0, True)
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit() trains an nn.Module, got {type(model).__name__}")

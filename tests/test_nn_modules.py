@@ -165,3 +165,12 @@ def test_state_dict_round_trip_and_its_errors_leave_the_model_intact():
     with pytest.raises(ValueError, match="must be finite"):
         b.load_state_dict(dict(before, **{"layers.1.neurons.0.b": math.nan}))
     assert b.state_dict() == before
+
+
+@pytest.mark.parametrize("module", ["nn", "nn.activations", "nn.data", "nn.layers", "nn.losses",
+                                    "nn.module", "nn.optim", "nn.rules", "nn.train"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -1,0 +1,163 @@
+"""nn.data: gate truth tables, Fisher's Iris shipped in the package, seeded toy data sets,
+standardize and train_test_split."""
+
+import operator
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from nn.data import (IRIS_FEATURES, IRIS_SPECIES, gate, load_iris, make_blobs, make_circles,
+                     make_moons, standardize, train_test_split)
+
+LOGIC = {"AND": operator.and_, "OR": operator.or_, "XOR": operator.xor,
+         "NAND": lambda a, b: 1 - (a & b), "NOR": lambda a, b: 1 - (a | b)}
+
+
+@pytest.mark.parametrize("name", sorted(LOGIC))
+def test_gate_truth_tables(name):
+    X, y = gate(name)
+    assert X.shape == (4, 2) and y.shape == (4,)
+    assert y.tolist() == [LOGIC[name](int(a), int(b)) for a, b in X]
+    Xb, yb = gate(name.lower(), encoding="bipolar")
+    assert (Xb == 2 * X - 1).all() and (yb == 2 * y - 1).all()
+
+
+def test_gate_errors_name_the_choices():
+    with pytest.raises(ValueError, match="unknown gate 'XNOR'; choose one of AND, OR, NAND, NOR, XOR"):
+        gate("XNOR")
+    with pytest.raises(ValueError, match="unknown encoding 'signed'; choose one of binary, bipolar"):
+        gate("AND", encoding="signed")
+
+
+def test_iris_is_fishers_150_flowers_with_the_uci_corrections():
+    X, y = load_iris()
+    assert X.shape == (150, 4)
+    assert np.bincount(y).tolist() == [50, 50, 50]
+    # published column means of the corrected data set
+    assert X.mean(axis=0) == pytest.approx([5.843333, 3.057333, 3.758, 1.199333], abs=1e-6)
+    assert X[34].tolist() == [4.9, 3.1, 1.5, 0.2]   # sample 35, corrected
+    assert X[37].tolist() == [4.9, 3.6, 1.4, 0.1]   # sample 38, corrected
+    assert X[0].tolist() == [5.1, 3.5, 1.4, 0.2] and X[-1].tolist() == [5.9, 3.0, 5.1, 1.8]
+
+
+def test_iris_ships_inside_the_package():
+    assert resources.files("nn.data").joinpath("iris.csv").is_file()
+
+
+def test_iris_subsets_of_species_and_features():
+    X, y = load_iris(species=["virginica", "setosa"], features=["petal_width", "sepal_length"])
+    full, labels = load_iris()
+    assert X.shape == (100, 2)
+    assert np.bincount(y).tolist() == [50, 50]
+    assert X[y == 0].tolist() == full[labels == 2][:, [3, 0]].tolist()  # virginica first, as asked
+    assert X[y == 1].tolist() == full[labels == 0][:, [3, 0]].tolist()
+    assert IRIS_FEATURES[2] == "petal_length" and IRIS_SPECIES == ("setosa", "versicolor", "virginica")
+
+
+def test_iris_bad_choices():
+    with pytest.raises(ValueError, match="unknown iris species \\['rose'\\]"):
+        load_iris(species=["setosa", "rose"])
+    with pytest.raises(ValueError, match="unknown iris feature"):
+        load_iris(features=["petal_area"])
+    with pytest.raises(ValueError, match="listed twice"):
+        load_iris(species=["setosa", "setosa"])
+
+
+def test_moons_without_noise_lie_on_two_half_circles():
+    X, y = make_moons(101)
+    assert X.shape == (101, 2) and np.bincount(y).tolist() == [50, 51]
+    upper, lower = X[y == 0], X[y == 1]
+    assert np.hypot(upper[:, 0], upper[:, 1]) == pytest.approx(1.0)
+    assert (upper[:, 1] >= -1e-12).all()
+    assert np.hypot(lower[:, 0] - 1.0, lower[:, 1] - 0.5) == pytest.approx(1.0)
+    assert (lower[:, 1] <= 0.5 + 1e-12).all()
+
+
+def test_generators_are_seeded():
+    for make in (make_moons, make_circles, make_blobs):
+        a, b, c = make(60, seed=3), make(60, seed=3), make(60, seed=4)
+        assert (a[0] == b[0]).all() and (a[1] == b[1]).all()
+        assert not (a[0] == c[0]).all()
+
+
+def test_moons_noise_is_gaussian_with_the_given_scale():
+    clean, y0 = make_moons(2000, seed=1)
+    noisy, y1 = make_moons(2000, noise=0.1, seed=1)
+    # same seed, same shuffle: the difference is the noise alone
+    assert (y0 == y1).all()
+    assert np.std(noisy - clean) == pytest.approx(0.1, rel=0.05)
+
+
+def test_circles_have_the_two_radii():
+    X, y = make_circles(80, factor=0.3)
+    radius = np.hypot(X[:, 0], X[:, 1])
+    assert radius[y == 0] == pytest.approx(1.0) and radius[y == 1] == pytest.approx(0.3)
+
+
+def test_blobs_gather_around_their_centers():
+    centers = [[0.0, 0.0], [10.0, -5.0], [-6.0, 8.0]]
+    X, y = make_blobs(301, centers=centers, std=0.5, seed=2)
+    assert np.bincount(y).tolist() == [101, 100, 100]
+    for k, c in enumerate(centers):
+        assert X[y == k].mean(axis=0) == pytest.approx(c, abs=0.15)
+    X3, y3 = make_blobs(30, centers=4, n_features=3)
+    assert X3.shape == (30, 3) and set(y3.tolist()) == {0, 1, 2, 3}
+
+
+@pytest.mark.parametrize("make", [make_moons, make_circles, make_blobs])
+@pytest.mark.parametrize("n", [0, -5, 2.5])
+def test_generators_reject_bad_sizes(make, n):
+    with pytest.raises(ValueError, match=f"n must be a positive int, got {n}"):
+        make(n)
+
+
+def test_generator_argument_errors():
+    with pytest.raises(ValueError, match="noise must be a number >= 0, got -0.1"):
+        make_moons(10, noise=-0.1)
+    with pytest.raises(ValueError, match="factor must be in \\(0, 1\\), got 1.5"):
+        make_circles(10, factor=1.5)
+    with pytest.raises(ValueError, match="at least the number of centers"):
+        make_blobs(2, centers=3)
+
+
+def test_standardize_gives_zero_mean_unit_variance():
+    X, _ = load_iris()
+    Z = standardize(X)
+    assert Z.mean(axis=0) == pytest.approx(np.zeros(4), abs=1e-12)
+    assert Z.std(axis=0) == pytest.approx(np.ones(4))
+    assert X.mean() > 1  # the input is not changed in place
+
+
+def test_standardize_like_uses_the_reference_statistics():
+    train = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0]])
+    Z = standardize([[2.0, 3.0]], like=train)
+    sd = np.std([0.0, 2.0, 4.0])
+    assert Z.tolist() == [[0.0, 2.0]]  # the constant column is centred only
+    assert standardize([[4.0, 1.0]], like=train)[0, 0] == pytest.approx(2.0 / sd)
+    with pytest.raises(ValueError, match="X has 1 columns but like has 2"):
+        standardize([[1.0]], like=train)
+    with pytest.raises(ValueError, match="rows of equal length"):
+        standardize([[1.0, 2.0], [3.0]])
+
+
+def test_train_test_split_partitions_the_data():
+    X = np.arange(40, dtype=float).reshape(20, 2)
+    y = np.arange(20)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=1)
+    assert len(y_test) == 5 and len(y_train) == 15
+    assert sorted(y_train.tolist() + y_test.tolist()) == list(range(20))
+    assert (X_train[:, 0] == 2 * y_train).all() and (X_test[:, 0] == 2 * y_test).all()
+    again = train_test_split(X, y, test_size=0.25, seed=1)
+    assert (again[3] == y_test).all()
+    assert len(train_test_split(X, y, test_size=3)[1]) == 3
+
+
+def test_train_test_split_errors():
+    X, y = np.zeros((10, 2)), np.zeros(10)
+    with pytest.raises(ValueError, match="X has 10 rows but y has 9 entries"):
+        train_test_split(X, y[:9])
+    with pytest.raises(ValueError, match="test_size must be a fraction in \\(0, 1\\) or a count"):
+        train_test_split(X, y, test_size=1.5)
+    with pytest.raises(ValueError, match="leaves 10 of 10 samples for testing"):
+        train_test_split(X, y, test_size=10)

@@ -1,0 +1,163 @@
+"""nn.fit: the quality bars (moons, Iris), one batch's loss and gradient, accuracy rules, progress
+output, and the errors for bad shapes."""
+
+import sys
+
+import numpy as np
+import pytest
+
+import nn
+from autodiff import Value
+from nn.data import load_iris, make_moons, standardize
+
+
+def accuracy(model, X, y, decide):
+    return float(np.mean([decide(model(list(x))) == t for x, t in zip(X, y)]))
+
+
+def test_mlp_16_16_1_with_sgd_separates_the_moons_completely():
+    X, y = make_moons(100, noise=0.1)
+    signs = 2 * y - 1
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
+    history = nn.fit(model, X, signs, loss="hinge",
+                     optimizer=nn.SGD(model.parameters(), lr=0.1, momentum=0.9),
+                     epochs=80, verbose=False)
+    assert history.loss[-1] < history.loss[0]
+    assert accuracy(model, X, signs, lambda out: 1 if out.data > 0 else -1) == 1.0
+
+
+def test_softmax_classifier_reaches_95_percent_on_all_of_iris():
+    X, y = load_iris()
+    Z = standardize(X)
+    model = nn.MLP(4, [3], seed=0)  # one linear layer; cross_entropy applies the softmax
+    history = nn.fit(model, Z, y, loss="cross_entropy", optimizer=nn.Adam(model.parameters(), lr=0.1),
+                     epochs=50, batch_size=32, verbose=False)
+    assert len(history) == 50
+    assert accuracy(model, Z, y, lambda out: int(np.argmax([v.data for v in out]))) >= 0.95
+    probs = nn.softmax(model(list(Z[0])))
+    assert sum(p.data for p in probs) == pytest.approx(1.0)
+
+
+def test_batch_loss_is_the_mean_loss_with_its_gradient():
+    model = nn.MLP(2, [3, 1], seed=4)
+    xs, ts = [[0.5, -1.0], [1.5, 2.0], [0.0, 0.3]], [1.0, -0.5, 0.25]
+    value, outputs = nn.batch_loss(model, xs, ts, nn.mse)
+
+    reference = nn.MLP(2, [3, 1], seed=4)
+    mean = Value.sum([nn.mse(reference(x), t) for x, t in zip(xs, ts)]) / 3
+    mean.backward()
+    assert value == pytest.approx(mean.data, rel=1e-15)
+    assert outputs == pytest.approx([reference(x).data for x in xs])
+    for p, q in zip(model.parameters(), reference.parameters()):
+        assert p.grad == pytest.approx(q.grad, rel=1e-12, abs=1e-15)
+    nn.batch_loss(model, xs, ts, nn.mse)  # gradients are the batch's, not accumulated
+    for p, q in zip(model.parameters(), reference.parameters()):
+        assert p.grad == pytest.approx(q.grad, rel=1e-12, abs=1e-15)
+
+
+def test_full_batch_fit_is_gradient_descent_on_the_mean_loss():
+    X, y = [[0.5, -1.0], [1.5, 2.0]], [1.0, 0.0]
+    model, manual = nn.MLP(2, [2, 1], seed=1), nn.MLP(2, [2, 1], seed=1)
+    nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=0.2), epochs=3,
+           verbose=False)
+    opt = nn.SGD(manual.parameters(), lr=0.2)
+    for _ in range(3):
+        manual.zero_grad()
+        (Value.sum([nn.mse(manual(x), t) for x, t in zip(X, y)]) / 2).backward()
+        opt.step()
+    assert model.state_dict() == pytest.approx(manual.state_dict(), rel=1e-12)
+
+
+@pytest.mark.parametrize(("loss", "outputs", "targets", "expected"), [
+    ("cross_entropy", 3, [0, 2, 1], 1 / 3),              # argmax of the logits (1, 0, 0): class 0
+    ("hinge", 1, [1, 1, -1], 2 / 3),                     # score 1 > 0: +1
+    ("binary_cross_entropy_with_logits", 1, [1, 1, 0], 2 / 3),
+    ("binary_cross_entropy", 1, [1, 0, 0], 1 / 3),        # probability 1 > 0.5: class 1
+    ("mse", 1, [1, 0, 0], 1 / 3),                        # 0/1 targets: split at 0.5
+    ("mse", 1, [1, -1, 1], 2 / 3),                       # ±1 targets: split at 0
+    ("mse", 1, [0.3, 2.0, 0.0], None),                   # regression: no accuracy
+])
+def test_accuracy_follows_the_loss(loss, outputs, targets, expected):
+    model = nn.MLP(1, [outputs], activation="identity")
+    model.set_weights([[[1.0], [0.0], [0.0]][:outputs]])  # for x = 1 the outputs are (1, 0, 0)
+    history = nn.fit(model, [[1.0]] * 3, targets, loss=loss,
+                     optimizer=nn.SGD(model.parameters(), lr=1e-9), epochs=1, verbose=False)
+    assert history.accuracy == [expected if expected is None else pytest.approx(expected)]
+
+
+def test_one_hot_targets_are_scored_by_argmax():
+    model = nn.MLP(1, [3], activation="identity")
+    model.set_weights([[[0.0], [1.0], [0.0]]])
+    history = nn.fit(model, [[1.0], [1.0]], [[0, 1, 0], [1, 0, 0]], loss="half_squared_error",
+                     optimizer=nn.SGD(model.parameters(), lr=1e-9), epochs=1, verbose=False)
+    assert history.accuracy == [0.5]
+
+
+def test_quiet_fit_prints_nothing(capsys):
+    model = nn.MLP(2, [2, 1])
+    nn.fit(model, [[0.0, 1.0]], [1.0], epochs=3, verbose=False)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_progress_is_a_tqdm_bar_when_tqdm_is_installed(capsys):
+    pytest.importorskip("tqdm")
+    model = nn.MLP(2, [2, 1])
+    nn.fit(model, [[0.0, 1.0], [1.0, 0.0]], [1, 0], epochs=5)
+    err = capsys.readouterr().err
+    assert "fit" in err and "5/5" in err and "loss" in err
+
+
+def test_progress_without_tqdm_is_a_line_every_tenth(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    model = nn.MLP(2, [2, 1])
+    nn.fit(model, [[0.0, 1.0], [1.0, 0.0]], [1, 0], epochs=20)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 10
+    assert lines[0].startswith("epoch 2/20: loss ") and "accuracy" in lines[0]
+    assert lines[-1].startswith("epoch 20/20: loss ")
+
+
+def test_fit_shape_errors_name_both_sizes():
+    model = nn.MLP(2, [1])
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"X\[0\] has 2 values, X\[2\] has 3"):
+        nn.fit(model, [[1, 2], [3, 4], [5, 6, 7]], [0, 1, 0], verbose=False)
+    with pytest.raises(ValueError, match="X has 3 rows but y has 2 targets"):
+        nn.fit(model, [[1, 2], [3, 4], [5, 6]], [0, 1], verbose=False)
+    with pytest.raises(ValueError, match="X has 3 features per row, the model takes 2"):
+        nn.fit(model, [[1, 2, 3]], [0], verbose=False)
+    with pytest.raises(ValueError, match="X is empty"):
+        nn.fit(model, [], [], verbose=False)
+    assert model.state_dict() == before
+
+
+def test_fit_argument_errors_come_before_any_update():
+    model = nn.MLP(2, [3])
+    before = model.state_dict()
+    X = [[0.0, 1.0], [1.0, 0.0]]
+    with pytest.raises(ValueError, match="unknown loss 'l1'; choose one of"):
+        nn.fit(model, X, [0, 1], loss="l1", verbose=False)
+    with pytest.raises(ValueError, match="epochs must be a positive int, got 0"):
+        nn.fit(model, X, [0, 1], epochs=0, verbose=False)
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got -2"):
+        nn.fit(model, X, [0, 1], batch_size=-2, verbose=False)
+    with pytest.raises(TypeError, match="optimizer must have a step"):
+        nn.fit(model, X, [0, 1], optimizer="adam", verbose=False)
+    with pytest.raises(ValueError, match="class 3 is out of range for 3 logits"):
+        nn.fit(model, X, [0, 3], loss="cross_entropy", verbose=False)  # the last target is bad
+    with pytest.raises(TypeError, match="fit\\(\\) trains an nn.Module"):
+        nn.fit(lambda x: x, X, [0, 1], verbose=False)
+    assert model.state_dict() == before
+
+
+def test_mini_batches_are_reshuffled_with_the_seed():
+    X, y = make_moons(20, noise=0.1, seed=5)
+    runs = []
+    for seed in (1, 1, 2):
+        model = nn.MLP(2, [4, 1], seed=0)
+        nn.fit(model, X, 2 * y - 1, loss="hinge", optimizer=nn.SGD(model.parameters(), lr=0.05),
+               epochs=2, batch_size=4, seed=seed, verbose=False)
+        runs.append(model.state_dict())
+    assert runs[0] == runs[1] and runs[0] != runs[2]
