@@ -1,55 +1,161 @@
 """The lecture's worked backpropagation example, number by number (section "Backpropagation Example").
 
 A 2-2-2 sigmoid network, inputs 0.05 and 0.10, targets 0.01 and 0.99, weights .15 .20 .25 .30 .40
-.45 .50 .55, biases .35 and .60, E = Σ ½(target − out)², learning rate 0.5. Prints every number the
-lecture derives beside the engine's, marks each match, prints the backward pass as chain-rule lines,
-and exits with status 1 if any number differs from the lecture in a printed digit.
+.45 .50 .55, biases .35 and .60, E = Σ ½(target − out)², learning rate 0.5, built twice: from
+plain Values, and as nn.MLP. Prints every number the lecture derives beside the engine's, marks
+each match, prints the backward pass as chain-rule lines, draws the graph with every value and
+gradient (SVG, PNG) and a step-by-step HTML stepper, then runs 10,000 rounds of the update
+(biases held fixed, as in the lecture's source) and plots the error falling. Exits with status 1
+if any number differs from the lecture in a printed digit.
 """
 
 from __future__ import annotations
 
-import argparse
+import math
 import sys
 
-from lecture import DERIVED_BY_HAND, HAND_ROUNDING, LECTURE, WorkedExample, decimals, matches
+import nn
+import viz
+from common import Checks, Pictures, parse_args, section
+from lecture import (AFTER, AFTER_ROUNDS, AFTER_TOLERANCE, BIASES, DERIVED_BY_HAND, HAND_ROUNDING, INPUTS,
+                     LEARNING_RATE, LECTURE, TARGETS, WEIGHTS, WorkedExample, decimals, matches)
 
 
-def print_table(got: dict[str, float]) -> bool:
-    """Print the lecture's numbers beside the engine's; return whether all of them match."""
-    all_match = True
-    print(f"{'quantity':<18}{'lecture':>15}{'engine':>22}")
+def engine_text(name: str, value: float) -> str:
+    """The engine's value with three more decimals than the lecture printed."""
+    return f"{value:.{decimals(LECTURE[name]) + 3}f}"
+
+
+def lecture_rows(checks: Checks, got: dict[str, float], prefix: str = "") -> None:
+    """One row per lecture number: the lecture's digits, the engine's, and whether they match."""
     for name, printed in LECTURE.items():
-        ok = matches(name, got[name])
-        all_match &= ok
+        if name not in got:
+            continue
         note = ""
         if name in DERIVED_BY_HAND:
-            note = f"  (not printed; by hand: {DERIVED_BY_HAND[name]})"
+            note = f"not printed; by hand: {DERIVED_BY_HAND[name]}"
         elif name in HAND_ROUNDING:
-            note = "  (the lecture rounds a product of rounded factors: ±1 in the last digit)"
-        engine = f"{got[name]:.{decimals(printed) + 3}f}"
-        print(f"{name:<18}{printed:>15}{engine:>22}  {'✓' if ok else '✗ MISMATCH'}{note}")
-    return all_match
+            note = "the lecture rounds a product of rounded factors: within ±1 in the last digit"
+        checks.row(f"{prefix}{name}", printed, engine_text(name, got[name]), matches(name, got[name]), note)
+
+
+def lecture_mlp() -> nn.MLP:
+    """The lecture's network as nn.MLP, with its weights and biases."""
+    net = nn.MLP(2, [2, 2], activation="sigmoid", output_activation="sigmoid")
+    w = WEIGHTS
+    net.set_weights([[[w[0], w[1]], [w[2], w[3]]], [[w[4], w[5]], [w[6], w[7]]]], biases=list(BIASES))
+    return net
+
+
+def weights_of(net: nn.MLP) -> list:
+    """w1..w8 of the MLP, in the lecture's order (every parameter but the biases)."""
+    return [p for name, p in net.named_parameters() if not name.endswith(".b")]
+
+
+def mlp_numbers(net: nn.MLP) -> dict[str, float]:
+    """The lecture's numbers that an MLP shows from outside: outputs, error, gradients, updates."""
+    net.zero_grad()
+    out_o1, out_o2 = net(list(INPUTS))
+    E = nn.half_squared_error([out_o1, out_o2], list(TARGETS))
+    E.backward()
+    w = weights_of(net)
+    got = {"out_o1": out_o1.data, "out_o2": out_o2.data, "E_total": E.data,
+           "∂E/∂w5": w[4].grad, "∂E/∂w1": w[0].grad}
+    got.update({f"w{k}⁺": p.data - LEARNING_RATE * p.grad for k, p in enumerate(w, 1)})
+    return got
+
+
+def train(rounds: int) -> tuple[list[float], list[float]]:
+    """Rounds of forward, backward, update of w1..w8 only; the error of each round, and the
+    outputs of the last round's forward pass."""
+    net = lecture_mlp()
+    optimizer = nn.SGD(weights_of(net), lr=LEARNING_RATE)
+    errors = []
+    for _ in range(rounds):
+        net.zero_grad()
+        outputs = net(list(INPUTS))
+        E = nn.half_squared_error(outputs, list(TARGETS))
+        E.backward()
+        optimizer.step()
+        errors.append(E.data)
+    return errors, [y.data for y in outputs]
+
+
+def by_hand(rounds: int) -> tuple[float, float, float]:
+    """The same rounds in plain floats, with the lecture's δ formulas: (error, out_o1, out_o2) of
+    the last round's forward pass. The engine must agree to rounding (it adds in another order)."""
+    def sigma(x):
+        return 1.0 / (1.0 + math.exp(-x))
+
+    w, (i1, i2), (b1, b2), (t1, t2) = list(WEIGHTS), INPUTS, BIASES, TARGETS
+    for _ in range(rounds):
+        h1 = sigma(w[0] * i1 + w[1] * i2 + b1)
+        h2 = sigma(w[2] * i1 + w[3] * i2 + b1)
+        o1 = sigma(w[4] * h1 + w[5] * h2 + b2)
+        o2 = sigma(w[6] * h1 + w[7] * h2 + b2)
+        error = 0.5 * (t1 - o1) ** 2 + 0.5 * (t2 - o2) ** 2
+        d1, d2 = (o1 - t1) * o1 * (1 - o1), (o2 - t2) * o2 * (1 - o2)
+        e1 = (d1 * w[4] + d2 * w[6]) * h1 * (1 - h1)
+        e2 = (d1 * w[5] + d2 * w[7]) * h2 * (1 - h2)
+        gradient = [e1 * i1, e1 * i2, e2 * i1, e2 * i2, d1 * h1, d1 * h2, d2 * h1, d2 * h2]
+        w = [x - LEARNING_RATE * g for x, g in zip(w, gradient)]
+    return error, o1, o2
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
+    args = parse_args(__doc__, "backprop_worked_example", argv)
+    checks, pictures = Checks(), Pictures(args)
 
+    section("the lecture's numbers vs the engine (plain Values): forward pass, errors, gradients, updates")
     example = WorkedExample()
-    got = example.numbers()
-    print("The lecture's worked example: forward pass, errors, gradients, updated weights\n")
-    all_match = print_table(got)
+    lecture_rows(checks, example.numbers())
 
-    print("\nThe backward pass, step by step (each line: gradient so far × local derivative):\n")
+    section("the same network as nn.MLP(2, [2, 2], activation='sigmoid', output_activation='sigmoid')")
+    lecture_rows(checks, mlp_numbers(lecture_mlp()), prefix="MLP ")
+
+    section("the backward pass, step by step (each line: gradient so far × local derivative)")
     for step in example.steps:
         print(step)
 
-    print()
-    if not all_match:
-        print("Some numbers differ from the lecture: see the ✗ rows above.")
-        return 1
-    print(f"All {len(LECTURE)} numbers match the lecture to every printed digit.")
-    return 0
+    section(f"{AFTER_ROUNDS:,} rounds of the update, biases held fixed, η = {LEARNING_RATE}")
+    errors, outputs = train(AFTER_ROUNDS)
+    hand = by_hand(AFTER_ROUNDS)
+    print(f"error: {errors[0]:.9f} in round 1, {errors[1]:.9f} in round 2, "
+          f"{errors[-1]:.10f} in round {AFTER_ROUNDS:,}")
+    print(f"outputs in round {AFTER_ROUNDS:,}: {outputs[0]:.9f} (target {TARGETS[0]}), "
+          f"{outputs[1]:.9f} (target {TARGETS[1]})")
+    for name, value in zip(AFTER, [errors[-1], *outputs]):
+        printed = AFTER[name]
+        tolerance = AFTER_TOLERANCE.get(name)
+        if tolerance is None:
+            ok, note = f"{value:.{decimals(printed)}f}" == printed, "every printed digit"
+        else:
+            ok = abs(value - float(printed)) <= tolerance
+            note = f"within ±{tolerance:g}: off by {value - float(printed):+.1e}, see lecture.AFTER"
+        checks.row(f"round {AFTER_ROUNDS:,} {name}", printed, f"{value:.{decimals(printed) + 2}f}", ok, note)
+    engine = (errors[-1], *outputs)
+    gap = max(abs(a - b) / abs(a) for a, b in zip(hand, engine))
+    checks.row("the same rounds by hand, in plain floats", " ".join(f"{x:.12g}" for x in hand),
+               " ".join(f"{x:.12g}" for x in engine), gap < 1e-12,
+               note=f"the lecture's δ formulas; relative gap {gap:.1g} (sums in another order)")
+
+    if pictures.enabled:
+        section("pictures")
+        for filename in ("graph.svg", "graph.png"):
+            pictures.wrote(viz.render(example.E, pictures.path(filename)))
+        pictures.wrote(viz.save_stepper(example.E, pictures.path("stepper.html")))
+
+        def draw(figure):
+            ax = figure.add_subplot()
+            ax.semilogy(range(1, len(errors) + 1), errors)
+            ax.axhline(float(AFTER["E_total"]), color="0.6", ls="--", lw=1,
+                       label=f"the lecture: {AFTER['E_total']} after {AFTER_ROUNDS:,} rounds")
+            ax.set(xlabel="round (forward, backward, update of w1..w8)", ylabel="E_total (log scale)",
+                   title="The worked example's error, falling")
+            ax.legend()
+
+        pictures.plot("error.png", draw)
+    return checks.status()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ PROMISED = {  # example -> the files it promises in its output folder
     "single_neuron": ["learning_speed.png"],
     "mcculloch_pitts": ["gates.png"],
     "perceptron": ["decision_lines.png"],
+    "backprop_worked_example": ["graph.svg", "graph.png", "stepper.html", "error.png"],
 }
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
@@ -48,14 +49,14 @@ def outputs(tmp_path_factory):
     return lambda name: (run_example(name, base / name), base / name)
 
 
-def rows(stdout: str) -> list[tuple[str, str, str, str]]:
-    """(mark, name, expected, engine) for every check row printed."""
+def rows(stdout: str) -> list[tuple[str, str, str, str, str]]:
+    """(mark, name, expected, engine, note) for every check row printed."""
     found = []
     for line in stdout.splitlines():
         if line[:1] in (common.OK, common.BAD):
             cells = [cell.strip() for cell in line.split(common.SEPARATOR)]
-            assert len(cells) >= 3, f"malformed check row: {line!r}"
-            found.append((line[0], cells[0][1:].strip(), cells[1], cells[2]))
+            assert len(cells) in (3, 4), f"malformed check row: {line!r}"
+            found.append((line[0], cells[0][1:].strip(), cells[1], cells[2], (cells + [""])[3]))
     return found
 
 
@@ -67,13 +68,16 @@ def unit(text: str) -> float:
     return 10.0 ** (int(exponent or 0) - len(mantissa.split(".")[1]))
 
 
-def agree(expected: str, engine: str) -> bool:
+def agree(expected: str, engine: str, note: str = "") -> bool:
     """Whether two printed cells say the same: every number within a unit of the expected's last
-    digit (and a little for the engine's own rounding), and the same words around them."""
+    digit (and a little for the engine's own rounding), or within the ±tolerance the row's note
+    declares, and the same words around them."""
     want, got = NUMBER.findall(expected), NUMBER.findall(engine)
     if NUMBER.sub("#", expected) != NUMBER.sub("#", engine) or len(want) != len(got):
         return expected == engine
-    return all(abs(float(w) - float(g)) <= unit(w) + unit(g) + 1e-12 * abs(float(w))
+    declared = re.search(r"within ±([0-9.e+-]+)", note)
+    slack = float(declared.group(1)) if declared else 0.0
+    return all(abs(float(w) - float(g)) <= unit(w) + unit(g) + slack + 1e-12 * abs(float(w))
                for w, g in zip(want, got))
 
 
@@ -84,6 +88,8 @@ def test_agree_reads_numbers_to_the_printed_digits():
     assert not agree("0.298371109", "0.298371119")
     assert not agree("converges", "diverges")
     assert not agree("[0, 0, 0, 1]", "[0, 0, 1, 1]")
+    assert agree("0.015912196", "0.01591418503", "within ±1e-05: off by +2.0e-06")
+    assert not agree("0.015912196", "0.01591418503", "within ±1e-06")
 
 
 @pytest.mark.parametrize("name", sorted(PROMISED))
@@ -99,7 +105,7 @@ def test_example_exits_0_and_says_all_checks_match(name, outputs):
 @pytest.mark.parametrize("name", sorted(PROMISED))
 def test_every_checked_row_really_matches(name, outputs):
     result, _ = outputs(name)
-    wrong = [(n, e, g) for _, n, e, g in rows(result.stdout) if not agree(e, g)]
+    wrong = [(n, e, g) for _, n, e, g, note in rows(result.stdout) if not agree(e, g, note)]
     assert wrong == []
 
 
@@ -140,3 +146,29 @@ def test_checks_exit_status_is_1_on_any_mismatch(capsys):
     checks.close("wrong", 0.25, 0.2500001)
     assert checks.status() == 1
     assert "1 of 2 checks FAILED: wrong" in capsys.readouterr().out
+
+
+def test_worked_example_prints_every_lecture_number_as_a_match(outputs):
+    result, _ = outputs("backprop_worked_example")
+    checked = {name: (mark, expected) for mark, name, expected, _, _ in rows(result.stdout)}
+    for name, printed in lecture.LECTURE.items():
+        assert checked[name] == (common.OK, printed), name
+    for name in ("out_o1", "out_o2", "E_total", "∂E/∂w5", "∂E/∂w1", *(f"w{k}⁺" for k in range(1, 9))):
+        assert checked[f"MLP {name}"] == (common.OK, lecture.LECTURE[name]), name
+    for name, printed in lecture.AFTER.items():
+        assert checked[f"round 10,000 {name}"] == (common.OK, printed), name
+
+
+def test_worked_example_prints_the_backward_steps_as_chain_rule_lines(outputs):
+    result, _ = outputs("backprop_worked_example")
+    assert "out_o1 = sigmoid(net_o1): ∂E/∂out_o1 = 0.74136507" in result.stdout
+    assert "∂E/∂w5 += 0.138498562 × 0.593269992 = 0.082167041" in result.stdout
+
+
+def test_worked_example_exits_1_when_a_lecture_number_differs(monkeypatch, capsys):
+    import backprop_worked_example
+
+    monkeypatch.setitem(lecture.LECTURE, "E_total", "0.298371119")
+    assert backprop_worked_example.main(["--no-images"]) == 1
+    out = capsys.readouterr().out
+    assert f"{common.BAD} E_total" in out and "checks FAILED" in out
