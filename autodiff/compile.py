@@ -185,6 +185,11 @@ class _Schedule:
     def forward(self, values: np.ndarray, keep: bool) -> list | None:
         """Fill every computed row of `values` (sources already filled); optionally keep inputs."""
         kept_inputs = [] if keep else None
+        with np.errstate(all="ignore"):  # inf and nan are results here, as in the scalar engine
+            self._forward(values, keep, kept_inputs)
+        return kept_inputs
+
+    def _forward(self, values: np.ndarray, keep: bool, kept_inputs: list | None) -> None:
         for group in self.groups:
             if group.stacked is not None:
                 stacked = values[group.stacked]
@@ -196,7 +201,6 @@ class _Schedule:
             values[group.start:group.stop] = result
             if keep:
                 kept_inputs.append(inputs)
-        return kept_inputs
 
     def backward(self, values: np.ndarray, inputs: list, seeds: np.ndarray | float) -> np.ndarray:
         """All contributions of a backward sweep from `seeds`, shape (contribution rows, width)."""
@@ -204,6 +208,12 @@ class _Schedule:
         contributions = np.empty((self.n_contributions, width))
         contributions[0] = 0.0
         contributions[1:1 + self.n_seeds] = seeds
+        with np.errstate(all="ignore"):
+            self._backward(values, inputs, contributions)
+        return contributions
+
+    def _backward(self, values: np.ndarray, inputs: list, contributions: np.ndarray) -> None:
+        width = values.shape[1]
         for group, group_inputs in zip(reversed(self.groups), reversed(inputs)):
             if not group.needs_grad:
                 continue
@@ -216,13 +226,13 @@ class _Schedule:
             else:
                 for t, j in enumerate(group.kept):
                     np.multiply(grad, partials[j], out=block[t * group.size:(t + 1) * group.size])
-        return contributions
 
     def wanted_grads(self, contributions: np.ndarray) -> np.ndarray:
         """The gradients of the wanted sources, shape (wanted, width)."""
         if self.wanted_from is None:
             return np.empty((0, contributions.shape[1]))
-        return _reduce(contributions, self.wanted_from)
+        with np.errstate(all="ignore"):
+            return _reduce(contributions, self.wanted_from)
 
     def buffer_rows(self) -> int:
         """Rows of all buffers a backward run allocates: values, contributions, gathered inputs."""
@@ -373,13 +383,14 @@ class Program:
         schedule, values, inputs, fixed, once_inputs = self._run(batch, "train", keep=True)
         output = values[schedule.row[self.graph.output], :size]
         contributions = schedule.backward(values, inputs, 1.0)
-        seeds = contributions[self._handover, :size].sum(axis=1)[:, None]
-        once = self._once
-        totals = once.wanted_grads(once.backward(fixed, once_inputs, seeds))[:, 0]
-        total = float(output.sum())
-        if reduction == "mean":
-            totals = totals / size
-            total /= size
+        with np.errstate(all="ignore"):
+            seeds = contributions[self._handover, :size].sum(axis=1)[:, None]
+            once = self._once
+            totals = once.wanted_grads(once.backward(fixed, once_inputs, seeds))[:, 0]
+            total = float(output.sum())
+            if reduction == "mean":
+                totals = totals / size
+                total /= size
         for p, g in zip(self.parameters, totals.tolist()):
             p.grad += g
         return total
