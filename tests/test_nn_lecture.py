@@ -6,7 +6,7 @@ import math
 import pytest
 
 import nn
-from autodiff import Value, trace
+from autodiff import trace
 from nn.data import gate, load_iris
 
 # Printed in the lecture ("Backpropagation Example"), copied as text so the digits shown decide
