@@ -15,6 +15,7 @@ import numpy as np
 
 from autodiff import Value, no_grad
 
+from .compiled import CompiledLoss
 from .losses import (LOSSES, binary_cross_entropy, binary_cross_entropy_with_logits,
                      cross_entropy, hinge)
 from .module import Module
@@ -52,14 +53,15 @@ def batch_loss(model: Module, xs: Sequence[list], ts: Sequence, loss: Callable) 
 
 def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epochs: int = 100,
         batch_size: int | None = None, shuffle: bool = True, seed: int = 0,
-        verbose: bool = True) -> History:
+        verbose: bool = True, compiled: bool = False) -> History:
     """Train `model` on (X, y) and return the history of loss and accuracy per epoch.
 
     loss: a name from `nn.LOSSES` or a function loss(output, target) -> Value, applied to each
     sample and averaged over a batch. optimizer: default `SGD(model.parameters(), lr=0.1)`.
     batch_size: None for the whole set at once. Samples are reshuffled each epoch (seeded) when
     batches are smaller than the set. Progress shows as a tqdm bar when tqdm is installed, else
-    as a line every tenth of the run; `verbose=False` is quiet.
+    as a line every tenth of the run; `verbose=False` is quiet. compiled: trace one sample's loss
+    once and replay it on each batch with numpy (`nn.compiled`); same results, much faster.
 
     Accuracy follows the loss: argmax for cross_entropy, the sign of the logit for hinge and
     BCE with logits, 0.5 for BCE; for other losses, 0/1 targets are split at 0.5, ±1 targets at 0,
@@ -89,6 +91,10 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epoch
         for t in targets:
             loss_fn(probe, t)  # a target the loss rejects fails here, before any weight moves
     correct = _decider(loss_fn, targets)
+    if not isinstance(compiled, bool):
+        raise TypeError(f"compiled must be True or False, got {compiled!r}")
+    replay = CompiledLoss(model, loss_fn, len(rows[0]), targets) if compiled else None
+    table = np.array(rows)
     order = list(range(len(rows)))
     rng = random.Random(seed)
     history = History()
@@ -99,8 +105,11 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epoch
         total, hits = 0.0, 0
         for start in range(0, len(rows), size):
             batch = order[start:start + size]
-            value, outputs = batch_loss(model, [rows[i] for i in batch],
-                                        [targets[i] for i in batch], loss_fn)
+            if replay is None:
+                value, outputs = batch_loss(model, [rows[i] for i in batch],
+                                            [targets[i] for i in batch], loss_fn)
+            else:
+                value, outputs = replay(table[batch], [targets[i] for i in batch])
             optimizer.step()
             total += value * len(batch)
             if correct is not None:

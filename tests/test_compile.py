@@ -434,3 +434,57 @@ def test_integer_and_bool_batches_are_numbers(small):
     program = graph.compile([x, y])
     assert program(np.array([[1, 2]])).tolist() == program(np.array([[1.0, 2.0]])).tolist()
     assert program(np.array([[True, False]])).tolist() == [0.25]
+
+
+# --- nn.fit(compiled=True) ---------------------------------------------------------------------
+
+def test_fit_compiled_trains_the_moons_like_the_scalar_engine():
+    import nn
+    from nn.data import make_moons
+
+    X, y = make_moons(100, noise=0.1)
+    signs = 2 * y - 1
+    histories, models = [], []
+    for compiled in (False, True):
+        model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
+        histories.append(nn.fit(model, X, signs, loss="hinge",
+                                optimizer=nn.SGD(model.parameters(), lr=0.1, momentum=0.9),
+                                epochs=80, verbose=False, compiled=compiled))
+        models.append(model)
+    scalar, replayed = histories
+    assert len(replayed.loss) == 80
+    for a, b in zip(scalar.loss, replayed.loss):
+        assert abs(a - b) <= 1e-9 * max(1.0, abs(a))
+    assert replayed.accuracy == scalar.accuracy and replayed.accuracy[-1] == 1.0
+    model = models[1]
+    assert all((model(list(x)).data > 0) == (t > 0) for x, t in zip(X, signs))
+
+
+def test_fit_compiled_with_minibatches_and_several_outputs():
+    import nn
+    from nn.data import load_iris, standardize
+
+    X, y = load_iris()
+    Z = standardize(X)[::3]
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(4, [3], seed=0)
+        runs.append(nn.fit(model, Z, y[::3], loss="cross_entropy",
+                           optimizer=nn.Adam(model.parameters(), lr=0.1), epochs=5,
+                           batch_size=16, verbose=False, compiled=compiled))
+    for a, b in zip(runs[0].loss, runs[1].loss):
+        assert abs(a - b) <= 1e-9 * max(1.0, abs(a))
+    assert runs[0].accuracy == runs[1].accuracy
+
+
+def test_fit_compiled_rejects_what_it_cannot_replay():
+    import nn
+
+    model = nn.MLP(1, [1], seed=0)
+    before = model.state_dict()
+    X = [[float(i)] for i in range(100)]
+    with pytest.raises(ValueError, match="distinct targets"):
+        nn.fit(model, X, [0.01 * i for i in range(100)], epochs=1, verbose=False, compiled=True)
+    with pytest.raises(TypeError, match="compiled"):
+        nn.fit(model, X, [0.0] * 100, epochs=1, verbose=False, compiled="yes")
+    assert model.state_dict() == before
