@@ -57,6 +57,13 @@ class Checks:
         """A row for two things that must be equal (truth tables, counts, labels)."""
         return self.row(name, str(expected), str(engine), expected == engine, note)
 
+    def small(self, name: str, gap: float, bound: float, note: str = "") -> bool:
+        """A row for a difference that must stay below bound (shown as the bound when it does)."""
+        shown = f"below {bound:g}"
+        ok = gap < bound
+        largest = f"largest {gap:.1g}"
+        return self.row(name, shown, shown if ok else f"{gap:.2g}", ok, f"{note}; {largest}" if note else largest)
+
     def status(self) -> int:
         """Print the summary line and return the exit status: 0 if every row matched, else 1."""
         print()

@@ -30,6 +30,8 @@ PROMISED = {  # example -> the files it promises in its output folder
     "single_neuron": ["learning_speed.png"],
     "mcculloch_pitts": ["gates.png"],
     "perceptron": ["decision_lines.png"],
+    "mlp_moons": ["moons.png"],
+    "mlp_xor": ["xor.png"],
     "backprop_worked_example": ["graph.svg", "graph.png", "stepper.html", "error.png"],
 }
 
