@@ -32,6 +32,7 @@ PROMISED = {  # example -> the files it promises in its output folder
     "perceptron": ["decision_lines.png"],
     "mlp_moons": ["moons.png"],
     "mlp_xor": ["xor.png"],
+    "softmax_iris": ["confusion.png"],
     "backprop_worked_example": ["graph.svg", "graph.png", "stepper.html", "error.png"],
 }
 
