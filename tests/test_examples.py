@@ -30,6 +30,7 @@ PROMISED = {  # example -> the files it promises in its output folder
     "single_neuron": ["learning_speed.png"],
     "mcculloch_pitts": ["gates.png"],
     "perceptron": ["decision_lines.png"],
+    "iris_perceptron": ["iris.png"],
     "mlp_moons": ["moons.png"],
     "mlp_xor": ["xor.png"],
     "softmax_iris": ["confusion.png"],
