@@ -220,7 +220,7 @@ class _Schedule:
             grad = _reduce(contributions, group.grad_from)
             partials = group.op.local(values[group.start:group.stop], *group_inputs)
             block = contributions[group.writes_at:group.writes_at + len(group.kept) * group.size]
-            if all(isinstance(partials[j], float) for j in group.kept):
+            if set(map(type, partials)) == {float}:  # constants: one multiply for all inputs
                 constants = np.array([partials[j] for j in group.kept])[:, None, None]
                 np.multiply(grad, constants, out=block.reshape(len(group.kept), group.size, width))
             else:

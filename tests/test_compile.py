@@ -42,7 +42,8 @@ def same(got, want) -> bool:
 def close(got, want, rel=1e-12, abs_tol=0.0) -> bool:
     if math.isnan(want) or math.isinf(want):
         return same(got, want)
-    return math.isfinite(got) and abs(got - want) <= max(rel * abs(want), abs_tol)
+    # subnormal numbers carry fewer digits than 1e-12 asks for: below 1e-300 only the scale counts
+    return math.isfinite(got) and abs(got - want) <= max(rel * abs(want), abs_tol, 1e-300)
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
