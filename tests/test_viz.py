@@ -333,3 +333,23 @@ def test_save_frames_without_dot_leaves_the_sources(lecture, tmp_path, monkeypat
         viz.save_frames(lecture[0], tmp_path)
     assert len(list(tmp_path.glob("step_*.dot"))) == len(viz.backward_frames(lecture[0]))
     assert not list(tmp_path.glob("*.svg"))
+
+
+def test_an_nn_model_reads_as_layers():
+    from nn import MLP
+    net = MLP(2, [3, 1], activation="tanh")
+    loss = (net([0.5, -1.2]) - 1.0) ** 2
+    owner = viz.neurons(trace(loss))
+    named = dict(net.named_parameters())
+    assert set(named) == {p.label for p in owner if isinstance(p, Parameter)}
+    assert sorted(set(owner.values())) == [(0, 0), (0, 1), (0, 2), (1, 0)]
+    source = viz.draw(loss).source
+    assert 'label="layer 0 / neuron 2"' in source and 'label="layer 1"' in source
+
+
+def test_stepper_refuses_before_writing(lecture, tmp_path):
+    with pytest.raises(ValueError, match=r"\.html, \.htm"):
+        viz.save_stepper(lecture[0], tmp_path / "steps.svg")
+    with pytest.raises(ValueError, match="has 18 steps, more than max_steps=10"):
+        viz.save_stepper(lecture[0], tmp_path / "steps.html", max_steps=10)
+    assert list(tmp_path.iterdir()) == []

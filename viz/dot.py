@@ -20,6 +20,11 @@ from autodiff import Constant, Graph, Parameter, Value, format_number, trace
 NumberFormat = Callable[[float], str] | int
 RANKDIRS = ("LR", "TB", "RL", "BT")
 DEFAULT_MAX_NODES = 2000
+# Above LARGE drawn Values dot's defaults can take minutes on a graph with many long edges (its
+# network-simplex placement grows with every edge crossing many ranks); these limits bring a
+# 1,000-node random expression from about 70 s to a few seconds, at some cost in edge crossings.
+LARGE = 400
+QUICK_LAYOUT = {"nslimit": "0.5", "nslimit1": "0.5", "mclimit": "0.3", "searchsize": "10"}
 
 # Kinds of node, each with its own shape and colours so they are told apart at a glance (even in
 # grayscale: the border style differs as well as the colour).
@@ -230,6 +235,8 @@ class _Drawing:
         dot = graphviz.Digraph(name="autodiff", node_attr={"fontname": "Helvetica", "fontsize": "11"},
                                edge_attr={"arrowsize": "0.6", "color": "#555555"})
         dot.graph_attr.update(rankdir=self.rankdir, fontname="Helvetica", nodesep="0.25", ranksep="0.35")
+        if len(shown) > LARGE:
+            dot.graph_attr.update(QUICK_LAYOUT)
         if self.caption:
             lines = self.caption.split("\n")
             dot.graph_attr.update(label="\\l".join(lines) + "\\l", labelloc="t", labeljust="l", fontsize="13")
