@@ -69,24 +69,27 @@ def time_engine(build):
     return count_nodes(loss), t1 - t0, t2 - t1
 
 
-def bytes_per_node(make_chain, n=100_000) -> float:
+def bytes_per_node(chain, n=100_000) -> float:
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    chain = make_chain(n)
+    nodes = chain(n)
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    del chain
+    del nodes
     return (after - before) / n
 
 
-def ours_chain(n):
-    x = Value(1.0)
-    nodes = [x]
-    for _ in range(n):
-        x = x * 1.0000001
-        nodes.append(x)
-    return nodes
+def make_chain(value_type):
+    """A function building a chain of n links x = x * 1.0000001, all kept alive."""
+    def chain(n):
+        x = value_type(1.0)
+        nodes = [x]
+        for _ in range(n):
+            x = x * 1.0000001
+            nodes.append(x)
+        return nodes
+    return chain
 
 
 def deepest_chain(limit=1_000_000) -> int:
@@ -99,20 +102,12 @@ def deepest_chain(limit=1_000_000) -> int:
 
 
 def engines():
-    found = {"autodiff": (make_workload(Parameter, Value.sum), ours_chain)}
+    found = {"autodiff": (make_workload(Parameter, Value.sum), make_chain(Value))}
     try:
         from micrograd.engine import Value as MicroValue
     except ImportError:
         return found
-
-    def micro_chain(n):
-        x = MicroValue(1.0)
-        nodes = [x]
-        for _ in range(n):
-            x = x * 1.0000001
-            nodes.append(x)
-        return nodes
-    found["micrograd"] = (make_workload(MicroValue, sum), micro_chain)
+    found["micrograd"] = (make_workload(MicroValue, sum), make_chain(MicroValue))
     return found
 
 
