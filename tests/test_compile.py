@@ -489,3 +489,39 @@ def test_fit_compiled_rejects_what_it_cannot_replay():
     with pytest.raises(TypeError, match="compiled"):
         nn.fit(model, X, [0.0] * 100, epochs=1, verbose=False, compiled="yes")
     assert model.state_dict() == before
+
+
+# --- the benchmarks' own checks -----------------------------------------------------------------
+
+def benchmark_module(name):
+    import importlib
+    import sys
+    from pathlib import Path
+
+    folder = str(Path(__file__).resolve().parent.parent / "benchmarks")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(name)
+
+
+def test_training_benchmark_engines_take_the_same_steps():
+    training = benchmark_module("training")
+    X, y = training.moons()
+    weights = training.initial_weights()
+    engines, _ = training.available()
+    cheap = [e for e in engines if e is not training.Micrograd]
+    losses = [[runner.step() for _ in range(3)] for runner in (e(X, y, weights) for e in cheap)]
+    for other in losses[1:]:
+        assert other == pytest.approx(losses[0], rel=1e-12)
+    assert losses[0][2] < losses[0][0]
+
+
+def test_run_skips_a_benchmark_that_is_not_there(tmp_path, monkeypatch, capsys):
+    run = benchmark_module("run")
+    (tmp_path / "engine.py").write_text("def main():\n    print('engine table')\n")
+    monkeypatch.setattr(run, "HERE", tmp_path)
+    assert run.main(["engine", "viz"]) == {"engine": "ok", "viz": "missing"}
+    printed = capsys.readouterr().out
+    assert "engine table" in printed and "benchmarks/viz.py is not there yet: skipped" in printed
+    with pytest.raises(SystemExit, match="unknown benchmark"):
+        run.main(["nope"])
