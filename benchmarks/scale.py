@@ -49,7 +49,7 @@ def batch_of(size: int, seed: int = 0) -> np.ndarray:
     return np.column_stack([rng.normal(size=(size, 2)), rng.choice([-1.0, 1.0], size)])
 
 
-def time_step(program, batch, budget: float = 0.3, rounds: int = 3) -> float:
+def time_step(program, batch, budget: float = 0.5, rounds: int = 5) -> float:
     """Best seconds per `program.backward(batch)` call."""
     program.backward(batch)
     start = time.perf_counter()
