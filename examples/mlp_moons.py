@@ -2,10 +2,10 @@
 
 Follows the lecture's "ANN with multiple layers" and "Backpropagation algorithm": hidden ReLU
 layers bend the decision boundary where one neuron can only draw a line. The loss is the
-max-margin hinge loss max(0, 1 − t·y) with t = ±1, trained by SGD with momentum. The loss of one
-example is traced once and compiled (`Graph.compile`) so that each step runs the whole batch in a
-few numpy calls; the compiled gradient is checked against the scalar engine's (`nn.batch_loss`),
-the same workload is the scale benchmark's.
+max-margin hinge loss max(0, 1 − t·y) with t = ±1, trained by SGD with momentum through
+`nn.fit(..., compiled=True)`: the loss of one example is traced once and replayed on the whole batch
+in a few numpy calls. Before training, the compiled gradient (`Graph.compile`) is checked against
+the scalar engine's (`nn.batch_loss`). The same workload is the training benchmark's.
 """
 
 from __future__ import annotations
@@ -56,13 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     checks.close("mean hinge loss, compiled vs scalar", scalar_loss, compiled, tol=1e-12)
     checks.small("∂loss/∂parameters, compiled − scalar", gap, 1e-12, note=f"{len(scalar_grads)} parameters")
 
-    losses = []
-    for epoch in range(EPOCHS):
-        model.zero_grad()
-        losses.append(program.backward(batch))
-        optimizer.step()
-        if epoch % 10 == 0 or epoch == EPOCHS - 1:
-            print(f"epoch {epoch + 1:>3}: mean hinge loss {losses[-1]:.6f}")
+    history = nn.fit(model, X, signs, loss="hinge", optimizer=optimizer, epochs=EPOCHS,
+                     verbose=False, compiled=True)
+    losses = history.loss
+    for epoch in [*range(0, EPOCHS, 10), EPOCHS - 1]:
+        print(f"epoch {epoch + 1:>3}: mean hinge loss {losses[epoch]:.6f}")
     outputs = compiled_output(model)(X)
     accuracy = float(np.mean(np.where(outputs > 0, 1, -1) == signs))
     scalar_outputs = np.array([model(list(x)).data for x in X])
