@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import reduce
+from operator import add
 from typing import Callable
 
 import numpy as np
@@ -190,8 +192,8 @@ def _batched_step(x):
 
 
 def _batched_sum(*xs):
-    total = xs[0]
-    for x in xs[1:]:
+    total = 0.0  # the scalar row's start value: it turns a sum of -0.0 into 0.0, as there
+    for x in xs:
         total = total + x
     return total
 
@@ -280,7 +282,9 @@ DIV = defop("div", "÷", 2, safe_div, _quiet(np.true_divide),
             lambda y, a, b: (div(1.0, b), -div(y, b)))                    # ∂/∂b = -a/b²
 NEG = defop("neg", "−", 1, lambda x: -x, np.negative,
             lambda y, x: (-1.0,))
-SUM = defop("sum", "Σ", None, lambda *xs: sum(xs, 0.0), _batched_sum,
+# Left to right from 0.0 in plain float additions (builtin sum() compensates from Python 3.12 on),
+# so the batched replay, which adds rows in the same order, gives the same bits.
+SUM = defop("sum", "Σ", None, lambda *xs: reduce(add, xs, 0.0), _batched_sum,
             lambda y, *xs: (1.0,) * len(xs))
 # Powers come in three rows, as in PyTorch: which inputs are constants decides which partials
 # exist, so x ** 2 never computes (or trips anomaly detection on) a log of its base.
