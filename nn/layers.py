@@ -146,7 +146,7 @@ class MLP(Module):
     def __init__(self, nin: int, sizes: Sequence[int], activation: str = "tanh",
                  output_activation: str = "identity", seed: int | random.Random = 0):
         self.nin = _count(nin, "MLP nin")
-        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or not sizes:
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) == 0:
             raise ValueError(f"MLP sizes must be a non-empty list of layer sizes, got {sizes!r}")
         self.sizes = [_count(s, f"MLP sizes[{i}]") for i, s in enumerate(sizes)]
         self.activation = canonical(activation)

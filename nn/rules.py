@@ -11,6 +11,7 @@ saved and loaded); their rules update the weights directly, without the autograd
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -37,14 +38,23 @@ def _rows_and_targets(X, y, nin: int, allowed: tuple[float, float], who: str):
         raise ValueError(f"{who}: X has {len(rows)} rows but y has {len(ts)} targets")
     if not rows:
         raise ValueError(f"{who}: got no samples")
-    xs = [[_real(v, f"X[{i}]") for v in row] for i, row in enumerate(rows)]
-    out = []
-    for t in ts:
-        t = _real(t, "a target")
-        if t not in allowed:
-            raise ValueError(f"{who}: targets must be {allowed[0]:g} or {allowed[1]:g}, got {t!r}")
-        out.append(t)
-    return xs, out
+    xs = [[_finite(v, f"X[{i}][{j}]", who) for j, v in enumerate(row)] for i, row in enumerate(rows)]
+    return xs, [_target(t, allowed, who) for t in ts]
+
+
+def _finite(x, what: str, who: str) -> float:
+    # one nan or inf in the data would spread into every weight within an epoch
+    value = _real(x, what)
+    if not math.isfinite(value):
+        raise ValueError(f"{who}: {what} must be finite, got {value!r}")
+    return value
+
+
+def _target(t, allowed: tuple[float, float], who: str) -> float:
+    t = _real(t, "a target")
+    if t not in allowed:
+        raise ValueError(f"{who}: targets must be {allowed[0]:g} or {allowed[1]:g}, got {t!r}")
+    return t
 
 
 def _positive(x, name: str, who: str) -> float:
@@ -62,7 +72,7 @@ class McCullochPitts:
     """
 
     def __init__(self, weights: Sequence[float], threshold: float, strict: bool = True):
-        if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__") or not weights:
+        if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__") or len(weights) == 0:
             raise ValueError(f"McCullochPitts weights must be a non-empty list of numbers, got {weights!r}")
         self.weights = _reals(weights, len(weights), "McCullochPitts weights")
         self.threshold = _real(threshold, "McCullochPitts threshold")
@@ -101,6 +111,7 @@ class _Linear(Module):
     """w and b as Parameters, and the net input Σ wᵢxᵢ + b in floats."""
 
     rule = ""
+    targets: tuple[float, float] = (0.0, 1.0)   # the two classes the rule's targets take
 
     def __init__(self, nin: int, lr: float):
         self.nin = _count(nin, f"{type(self).__name__} nin")
@@ -125,9 +136,45 @@ class _Linear(Module):
             w.data += d
         self.b.data += db
 
+    def _rule_error(self, x: list[float], t: float) -> float:
+        """t minus the output the rule learns from; subclasses define it."""
+        raise NotImplementedError
+
+    def update(self, x: Sequence[float], t: float) -> float:
+        """One online step of the rule on the sample (x, t); returns the error it corrected."""
+        who = f"{type(self).__name__}.update"
+        if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+            raise TypeError(f"{who}: x must be a list of {self.nin} numbers, got {type(x).__name__}")
+        if len(x) != self.nin:
+            raise ValueError(f"{who}: x has {len(x)} features, the model takes {self.nin}")
+        xs = [_finite(v, f"x[{j}]", who) for j, v in enumerate(x)]
+        return self._step(xs, _target(t, self.targets, who))
+
+    def _step(self, x: list[float], t: float) -> float:
+        error = self._rule_error(x, t)
+        self._apply([self.lr * error * xi for xi in x], self.lr * error)
+        return error
+
+    def _batch_step(self, xs: list[list[float]], residuals: list[float]) -> None:
+        """The batch rule: w ← w + η·(1/m)Σ(t − y)x and b ← b + η·(1/m)Σ(t − y)."""
+        m = len(xs)
+        dw = [self.lr * sum(r * x[j] for r, x in zip(residuals, xs)) / m for j in range(self.nin)]
+        self._apply(dw, self.lr * sum(residuals) / m)
+
+    def _prepared(self, X, y, epochs, epochs_name: str, mode: str):
+        who = f"{type(self).__name__}.fit"
+        xs, ts = _rows_and_targets(X, y, self.nin, self.targets, who)
+        epochs = _count(epochs, epochs_name)
+        if mode not in MODES:
+            raise ValueError(f"{who} mode must be one of {', '.join(MODES)}, got {mode!r}")
+        return xs, ts, epochs
+
 
 class Perceptron(_Linear):
     """Rosenblatt's perceptron: output 1 if Σ wᵢxᵢ + b > 0 else 0; weights start at 0.
+
+    `update(x, t)` is one online step, w ← w + η(t − y)x, b ← b + η(t − y), with targets 0 or 1;
+    it returns the error t − y.
 
     >>> from nn.data import gate
     >>> X, y = gate('AND')
@@ -137,6 +184,7 @@ class Perceptron(_Linear):
     """
 
     rule = "perceptron"
+    targets = (0.0, 1.0)
 
     def __init__(self, nin: int, lr: float = 1.0):
         super().__init__(nin, lr)
@@ -145,27 +193,21 @@ class Perceptron(_Linear):
         """The perceptron's output, 0 or 1."""
         return int(self.net(x) > 0.0)
 
-    def update(self, x: Sequence[float], t: float) -> float:
-        """One online step, w ← w + η(t − y)x, b ← b + η(t − y); returns the error t − y."""
-        error = _real(t, "target") - self(x)
-        self._apply([self.lr * error * xi for xi in x], self.lr * error)
-        return error
+    def _rule_error(self, x: list[float], t: float) -> float:
+        return t - self(x)
 
     def fit(self, X, y, max_epochs: int = 100, mode: str = "online") -> FitReport:
         """Train until an epoch makes no error (converged) or max_epochs have run (not converged).
 
         online: update after each sample. batch: w ← w + η·(1/m)Σ(t − y)x once per epoch.
         """
-        xs, ts = _rows_and_targets(X, y, self.nin, (0.0, 1.0), "Perceptron.fit")
-        max_epochs = _count(max_epochs, "max_epochs")
-        if mode not in MODES:
-            raise ValueError(f"Perceptron.fit mode must be one of {', '.join(MODES)}, got {mode!r}")
+        xs, ts, max_epochs = self._prepared(X, y, max_epochs, "max_epochs", mode)
         report = FitReport(self.rule, converged=False)
         for _ in range(max_epochs):
             if mode == "online":
-                errors = sum(self.update(x, t) != 0.0 for x, t in zip(xs, ts))
+                errors = sum(self._step(x, t) != 0.0 for x, t in zip(xs, ts))
             else:
-                residuals = [t - self(x) for x, t in zip(xs, ts)]
+                residuals = [self._rule_error(x, t) for x, t in zip(xs, ts)]
                 errors = sum(r != 0.0 for r in residuals)
                 self._batch_step(xs, residuals)
             report.errors.append(int(errors))
@@ -174,19 +216,16 @@ class Perceptron(_Linear):
                 break
         return report
 
-    def _batch_step(self, xs, residuals) -> None:
-        m = len(xs)
-        dw = [self.lr * sum(r * x[j] for r, x in zip(residuals, xs)) / m for j in range(self.nin)]
-        self._apply(dw, self.lr * sum(residuals) / m)
-
 
 class Adaline(_Linear):
     """Widrow–Hoff's adaptive linear element: trains on the linear output, predicts its sign.
 
-    Targets are ±1; the output is +1 if Σ wᵢxᵢ + b > 0 else −1.
+    Targets are ±1; the output is +1 if Σ wᵢxᵢ + b > 0 else −1. `update(x, t)` is one step on
+    the linear output y = Σ wᵢxᵢ + b, w ← w + α(t − y)x; it returns t − y.
     """
 
     rule = "Adaline"
+    targets = (-1.0, 1.0)
 
     def __init__(self, nin: int, lr: float = 0.01):
         super().__init__(nin, lr)
@@ -195,11 +234,8 @@ class Adaline(_Linear):
         """The Adaline's class, +1 or −1."""
         return 1 if self.net(x) > 0.0 else -1
 
-    def update(self, x: Sequence[float], t: float) -> float:
-        """One Widrow–Hoff step on the linear output y: w ← w + α(t − y)x; returns t − y."""
-        error = _real(t, "target") - self.net(x)
-        self._apply([self.lr * error * xi for xi in x], self.lr * error)
-        return error
+    def _rule_error(self, x: list[float], t: float) -> float:
+        return t - self.net(x)
 
     def fit(self, X, y, epochs: int = 50, mode: str = "online") -> FitReport:
         """Run `epochs` epochs of the rule (online: per sample; batch: the mean update).
@@ -208,20 +244,14 @@ class Adaline(_Linear):
         ran and the number of samples misclassified after it; `converged` says whether the last
         epoch left every sample classified right.
         """
-        xs, ts = _rows_and_targets(X, y, self.nin, (-1.0, 1.0), "Adaline.fit")
-        epochs = _count(epochs, "epochs")
-        if mode not in MODES:
-            raise ValueError(f"Adaline.fit mode must be one of {', '.join(MODES)}, got {mode!r}")
+        xs, ts, epochs = self._prepared(X, y, epochs, "epochs", mode)
         report = FitReport(self.rule, converged=False)
         for _ in range(epochs):
             if mode == "online":
-                residuals = [self.update(x, t) for x, t in zip(xs, ts)]
+                residuals = [self._step(x, t) for x, t in zip(xs, ts)]
             else:
-                residuals = [t - self.net(x) for x, t in zip(xs, ts)]
-                m = len(xs)
-                dw = [self.lr * sum(r * x[j] for r, x in zip(residuals, xs)) / m
-                      for j in range(self.nin)]
-                self._apply(dw, self.lr * sum(residuals) / m)
+                residuals = [self._rule_error(x, t) for x, t in zip(xs, ts)]
+                self._batch_step(xs, residuals)
             report.mse.append(sum(r * r for r in residuals) / len(residuals))
             report.errors.append(sum(self(x) != t for x, t in zip(xs, ts)))
         report.converged = report.errors[-1] == 0

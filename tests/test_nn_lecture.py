@@ -219,3 +219,29 @@ def test_classic_rules_reject_bad_settings_before_training():
     with pytest.raises(ValueError, match="X\\[0\\] has 2 features, the model takes 3"):
         nn.Perceptron(3).fit(X, y)
     assert [w.data for w in p.w] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("rule", [nn.Perceptron, nn.Adaline])
+def test_classic_rules_reject_bad_samples_before_any_weight_moves(rule):
+    X, y = gate("AND", encoding="binary" if rule is nn.Perceptron else "bipolar")
+    model = rule(2, lr=0.1)
+    model.update([1.0, -1.0], y[3])
+    before = model.state_dict()
+    bad_rows = X.tolist()
+    bad_rows[3][1] = math.nan
+    with pytest.raises(ValueError, match=r"X\[3\]\[1\] must be finite, got nan"):
+        model.fit(bad_rows, y)
+    with pytest.raises(ValueError, match=r"x\[0\] must be finite, got inf"):
+        model.update([math.inf, 1.0], y[3])
+    with pytest.raises(ValueError, match="targets must be .* got 5.0"):
+        model.update([1.0, 1.0], 5)
+    with pytest.raises(ValueError, match="x has 3 features, the model takes 2"):
+        model.update([1.0, 1.0, 1.0], y[3])
+    assert model.state_dict() == before
+
+
+def test_mcculloch_pitts_takes_numpy_weights_and_inputs():
+    import numpy as np
+    AND = nn.McCullochPitts(np.array([1, 1]), threshold=1.5)
+    X, y = gate("AND")
+    assert [AND(x) for x in X] == y.tolist()

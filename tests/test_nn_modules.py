@@ -174,3 +174,9 @@ def test_docstring_examples_run(module):
     import importlib
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_layer_sizes_may_be_a_numpy_array():
+    net = nn.MLP(2, np.array([3, 1]))
+    assert net.config()["sizes"] == [3, 1] and all(type(s) is int for s in net.sizes)
+    assert net.state_dict() == nn.MLP(2, [3, 1]).state_dict()
