@@ -12,8 +12,8 @@ Conventions of a row (in the spirit of PyTorch's derivatives.yaml):
   (`exp`, `log`, `div`, ...), so the same rule computes floats in a plain backward pass, numpy arrays
   in a batched replay, and Values when the backward pass is itself recorded (gradients of
   gradients). A partial that is a plain number is a constant of the derivative graph.
-- Derivatives at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, step' = 0, and
-  ∂(a**b)/∂b = 0 where a == 0 and b >= 0.
+- Derivatives at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, step' = 0,
+  ∂(a**b)/∂a = 0 where b == 0, and ∂(a**b)/∂b = 0 where a == 0 and b >= 0.
 """
 
 from __future__ import annotations
@@ -259,6 +259,16 @@ def sign(x):
     return x * 0.0  # 0.0 for ±0, nan for nan
 
 
+def power_rule(a, b):
+    """∂(a**b)/∂a = b · a**(b−1), taken as 0 where b == 0 (PyTorch's convention: a**0 is flat)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        with np.errstate(all="ignore"):
+            return np.where(b == 0.0, 0.0, b * _batched_pow(a, b - 1.0))
+    if float(b) == 0.0:
+        return 0.0  # else 0 · 0**-1 would be nan at a == 0
+    return b * pow_(a, b - 1.0)
+
+
 def log_where_defined(y, a, b):
     """∂(a**b)/∂b = a**b · log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's convention)."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
@@ -289,9 +299,9 @@ SUM = defop("sum", "Σ", None, lambda *xs: reduce(add, xs, 0.0), _batched_sum,
 # Powers come in three rows, as in PyTorch: which inputs are constants decides which partials
 # exist, so x ** 2 never computes (or trips anomaly detection on) a log of its base.
 POW = defop("pow", "^", 2, safe_pow, _batched_pow,
-            lambda y, a, b: (b * pow_(a, b - 1.0), log_where_defined(y, a, b)))
+            lambda y, a, b: (power_rule(a, b), log_where_defined(y, a, b)))
 POW_CONST = defop("pow_const", "^", 2, safe_pow, _batched_pow,                 # Value ** number
-                  lambda y, a, b: (b * pow_(a, b - 1.0), 0.0))
+                  lambda y, a, b: (power_rule(a, b), 0.0))
 RPOW_CONST = defop("rpow_const", "^", 2, safe_pow, _batched_pow,               # number ** Value
                    lambda y, a, b: (0.0, log_where_defined(y, a, b)))
 EXP = defop("exp", "exp", 1, safe_exp, _quiet(np.exp),

@@ -50,6 +50,14 @@ def test_hessians_of_the_issue(f, point, expected):
     np.testing.assert_array_equal(h, np.array(expected, dtype=float))
 
 
+def test_a_polynomial_with_a_constant_term_at_zero():
+    # c0·x**0 is flat: its derivative is 0 at x = 0, not 0 · 0**-1 = nan (PyTorch's convention)
+    p = lambda x: Value.sum([c * x ** k for k, c in enumerate((5.0, 2.0, 3.0, 4.0))])
+    assert grad(p)(0.0) == 2.0
+    assert grad(grad(p))(0.0) == 6.0
+    assert grad(grad(grad(p)))(0.0) == 24.0
+
+
 def test_hessian_tells_a_minimum_from_a_saddle():
     f = lambda x, y: x ** 3 + y ** 3 - 3 * x * y
     assert np.all(np.linalg.eigvalsh(hessian(f)(1.0, 1.0)) > 0)
