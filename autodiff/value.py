@@ -280,9 +280,14 @@ class _Mode(ContextDecorator):
     flag = ""
     value = False
 
+    def __init__(self):
+        # A stack, not one slot: a decorated function may call itself, entering this same
+        # instance again before the outer call has left it.
+        self._saved: list[tuple[bool, bool]] = []
+
     def __enter__(self):
         global _plain, _recording, _anomaly
-        self._saved = (_recording, _anomaly)
+        self._saved.append((_recording, _anomaly))
         if self.flag == "recording":
             _recording = self.value
         else:
@@ -292,7 +297,7 @@ class _Mode(ContextDecorator):
 
     def __exit__(self, *exc):
         global _plain, _recording, _anomaly
-        _recording, _anomaly = self._saved
+        _recording, _anomaly = self._saved.pop()
         _plain = _recording and not _anomaly
         return False
 

@@ -39,6 +39,20 @@ def test_no_grad_as_a_decorator():
     assert not (x * x).is_leaf     # recording is back once the function returns
 
 
+def test_a_recursive_decorated_function_restores_recording_on_the_way_out():
+    @no_grad()
+    def countdown(n):
+        return countdown(n - 1) if n else Value(2.0) * 3
+    assert countdown(3).is_leaf
+    assert not (Value(2.0) * 3).is_leaf
+    mode = detect_anomaly()
+    with mode:
+        with mode:
+            pass
+        assert value_module.anomaly_enabled()
+    assert not value_module.anomaly_enabled()
+
+
 def test_enable_grad_inside_no_grad_and_nesting_restores_each_level():
     x = Value(2.0)
     with no_grad():
