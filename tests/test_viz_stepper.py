@@ -13,6 +13,8 @@ from test_viz import lecture_example
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+# How long a loaded machine may take to show a frame; a check that holds returns at once.
+PATIENCE = 60
 
 
 class Keys:
@@ -62,6 +64,27 @@ def state(driver):
             [h.get_attribute("textContent") for h in highlighted])
 
 
+def state_at(driver, counter):
+    """The state once the counter reads `counter` ('5 / 24').
+
+    A page load, a click or a key press is handled by the page's script when the browser gets to
+    it, and a change of only the URL's #step is a hashchange event that comes later still; so wait
+    for the counter (the script sets it together with the caption and the visible frame).
+    """
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    def reads(d):
+        return d.find_element("id", "counter").text == counter
+
+    try:
+        WebDriverWait(driver, PATIENCE, poll_frequency=0.05).until(reads)
+    except TimeoutException:
+        pytest.fail(f"the counter still reads {driver.find_element('id', 'counter').text!r} "
+                    f"after {PATIENCE} s, not {counter!r}")
+    return state(driver)
+
+
 def test_page_is_self_contained(page):
     path, steps = page
     text = path.read_text(encoding="utf-8")
@@ -75,15 +98,14 @@ def test_next_and_arrow_keys_move_through_the_steps(browser, page):
     path, steps = page
     browser.get(path.as_uri())
     total = len(steps) + 1
-    counter, caption, highlighted = state(browser)
-    assert counter == f"1 / {total}"
+    first = state_at(browser, f"1 / {total}")
+    counter, caption, highlighted = first
     assert caption.startswith("E = n") and "∂E/∂E = 1" in caption
     graph = trace(steps[0].node)
     assert highlighted == ["v" + str(graph.nodes.index(steps[0].node))]
 
     browser.find_element("id", "next").click()
-    second = state(browser)
-    assert second[0] == f"2 / {total}"
+    second = state_at(browser, f"2 / {total}")
     assert second[1] != caption and second[2] != highlighted
     for term in steps[1].terms:
         if not isinstance(term.parent, Constant):
@@ -91,27 +113,27 @@ def test_next_and_arrow_keys_move_through_the_steps(browser, page):
 
     body = browser.find_element("tag name", "body")
     body.send_keys(Keys.ARROW_RIGHT)
-    assert state(browser)[0] == f"3 / {total}"
+    state_at(browser, f"3 / {total}")
     body.send_keys(Keys.ARROW_LEFT)
-    assert state(browser) == second
+    assert state_at(browser, f"2 / {total}") == second
     body.send_keys(Keys.ARROW_LEFT)
-    assert state(browser) == (counter, caption, highlighted)
+    assert state_at(browser, f"1 / {total}") == first
     assert not browser.find_element("id", "prev").is_enabled()
 
 
 def test_opens_at_the_step_in_the_url_and_ends_with_every_gradient(browser, page):
     path, steps = page
+    total = len(steps) + 1
     browser.get(path.as_uri() + "#step=5")
-    counter, caption, highlighted = state(browser)
-    assert counter == f"5 / {len(steps) + 1}"
+    counter, caption, highlighted = state_at(browser, f"5 / {total}")
     assert caption.split("\n")[0].startswith(f"{steps[4].node_name} = ")
     w5_step = next(k for k, s in enumerate(steps) if any(t.parent_name == "w5" for t in s.terms))
     browser.get(path.as_uri() + f"#step={w5_step + 1}")
-    assert "∂E/∂w5 += 0.138498562 × 0.593269992 = 0.082167041" in state(browser)[1]
+    assert "∂E/∂w5 += 0.138498562 × 0.593269992 = 0.082167041" in state_at(browser, f"{w5_step + 1} / {total}")[1]
 
     browser.find_element("tag name", "body").send_keys(Keys.END)
-    counter, caption, highlighted = state(browser)
-    assert counter == f"{len(steps) + 1} / {len(steps) + 1}" and highlighted == []
+    counter, caption, highlighted = state_at(browser, f"{total} / {total}")
+    assert highlighted == []
     assert "done" in caption
     final = [f for f in browser.find_elements("css selector", "section.frame") if f.is_displayed()][0]
     text = final.get_attribute("textContent")
