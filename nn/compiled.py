@@ -2,9 +2,14 @@
 
 The loss of one sample is traced with the features as inputs and the target folded in as a
 constant, so there is one `autodiff.Program` per distinct target (two for ±1 labels): the loss
-may then use its target any way it likes, even as an index (cross_entropy's class). Python
-branches that read data inside the model or the loss are frozen at trace time (see
-`autodiff.compile`); the clamp of `binary_cross_entropy` is one, so prefer the logits variant.
+may then use its target any way it likes, even as an index (cross_entropy's class).
+
+Python that reads data inside the model or the loss is frozen at trace time (see
+`autodiff.compile`). Two of nn's losses do: `binary_cross_entropy` clamps its probabilities with
+a branch, so it is refused (its logits variant has no branch); `cross_entropy` shifts the logits
+by their maximum, which replays as the traced example's maximum. That shift only matters where
+exp overflows or every term underflows, so a batch whose replayed loss or gradient is not finite
+is computed again by the scalar engine, which shifts by each example's own maximum.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 
 from autodiff import Value, trace
 
+from .losses import binary_cross_entropy
 from .module import Module
 
 MAX_TARGETS = 64  # one program per distinct target: regression targets would need one each
@@ -25,15 +31,24 @@ def _key(target) -> tuple:
 
 
 class CompiledLoss:
-    """batch_loss through Programs: (mean loss, outputs as floats) with gradients in `.grad`."""
+    """batch_loss through Programs: (mean loss, outputs as floats) with gradients in `.grad`.
 
-    def __init__(self, model: Module, loss: Callable, width: int, targets: list):
+    `scalar(rows, targets)` is the scalar engine's batch_loss, for the batches replay cannot do.
+    """
+
+    def __init__(self, model: Module, loss: Callable, width: int, targets: list,
+                 scalar: Callable[[list, list], tuple[float, list]]):
+        if loss is binary_cross_entropy:
+            raise ValueError("compiled=True cannot replay binary_cross_entropy: its clamp is a Python "
+                             "branch frozen at trace time; use binary_cross_entropy_with_logits on a "
+                             "model without the output sigmoid, or compiled=False")
         distinct = {_key(t): t for t in targets}
         if len(distinct) > MAX_TARGETS:
             raise ValueError(f"compiled=True traces one program per distinct target; got "
                              f"{len(distinct)} distinct targets, at most {MAX_TARGETS} are allowed "
                              f"(train regression targets with compiled=False)")
         self.model = model
+        self.scalar = scalar
         features = [Value(0.0, label=f"x{i}") for i in range(width)]
         outputs = model(features)
         self.several = isinstance(outputs, list)
@@ -58,8 +73,11 @@ class CompiledLoss:
             program, used = self.losses[key]
             total += program.backward(rows[np.ix_(where, used)], reduction="sum")
         size = len(rows)
-        for p in self.model.parameters():
+        params = self.model.parameters()
+        for p in params:
             p.grad /= size
+        if not (np.isfinite(total) and all(np.isfinite(p.grad) for p in params)):
+            return self.scalar(rows.tolist(), targets)
         columns = [program(rows[:, used]).tolist() for program, used in self.outputs]
         outputs = [list(values) for values in zip(*columns)] if self.several else columns[0]
         return total / size, outputs

@@ -6,6 +6,7 @@ around it only shuffles, steps the optimizer and keeps score.
 
 from __future__ import annotations
 
+import math
 import numbers
 import random
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import numpy as np
 from autodiff import Value, no_grad
 
 from .compiled import CompiledLoss
+from .layers import _count
 from .losses import (LOSSES, binary_cross_entropy, binary_cross_entropy_with_logits,
                      cross_entropy, hinge)
 from .module import Module
@@ -79,8 +81,8 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epoch
         raise TypeError(f"fit() trains an nn.Module, got {type(model).__name__}")
     loss_fn = _loss(loss)
     rows, targets = _dataset(X, y, getattr(model, "nin", None))
-    epochs = _positive_int(epochs, "epochs")
-    size = len(rows) if batch_size is None else _positive_int(batch_size, "batch_size")
+    epochs = _count(epochs, "epochs")
+    size = len(rows) if batch_size is None else _count(batch_size, "batch_size")
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.1)
     elif not callable(getattr(optimizer, "step", None)):
@@ -88,12 +90,20 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epoch
                         f"got {type(optimizer).__name__}")
     with no_grad():
         probe = model(rows[0])
+        if not (isinstance(probe, Value) or isinstance(probe, list)
+                and all(isinstance(v, Value) for v in probe)):
+            raise TypeError(f"fit() trains a model whose output is a Value or a list of Values; "
+                            f"{type(model).__name__} returns {type(probe).__name__} {probe!r} "
+                            f"(train a Perceptron or Adaline with its own .fit())")
         for t in targets:
             loss_fn(probe, t)  # a target the loss rejects fails here, before any weight moves
     correct = _decider(loss_fn, targets)
     if not isinstance(compiled, bool):
         raise TypeError(f"compiled must be True or False, got {compiled!r}")
-    replay = CompiledLoss(model, loss_fn, len(rows[0]), targets) if compiled else None
+    replay = None
+    if compiled:
+        replay = CompiledLoss(model, loss_fn, len(rows[0]), targets,
+                              lambda xs, ts: batch_loss(model, xs, ts, loss_fn))
     table = np.array(rows)
     order = list(range(len(rows)))
     rng = random.Random(seed)
@@ -131,12 +141,6 @@ def _loss(loss) -> Callable:
     return loss
 
 
-def _positive_int(n, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")
-    return int(n)
-
-
 def _dataset(X, y, nin: int | None) -> tuple[list[list[float]], list]:
     rows = [_row(r, i) for i, r in enumerate(X)]
     if not rows:
@@ -148,7 +152,9 @@ def _dataset(X, y, nin: int | None) -> tuple[list[list[float]], list]:
                              f"X[{i}] has {len(row)}")
     if nin is not None and width != nin:
         raise ValueError(f"X has {width} features per row, the model takes {nin}")
-    targets = [_target(t) for t in y]
+    if isinstance(y, (str, bytes)) or not hasattr(y, "__iter__"):
+        raise ValueError(f"y must be a list of targets, one per row of X, got {type(y).__name__} {y!r}")
+    targets = [_target(t, i) for i, t in enumerate(y)]
     if len(targets) != len(rows):
         raise ValueError(f"X has {len(rows)} rows but y has {len(targets)} targets")
     return rows, targets
@@ -158,19 +164,35 @@ def _row(r, i: int) -> list[float]:
     if isinstance(r, (str, bytes)) or not hasattr(r, "__len__"):
         raise ValueError(f"X[{i}] must be a row of numbers, got {type(r).__name__} {r!r}")
     try:
-        return [float(v) for v in r]
+        row = [float(v) for v in r]
     except (TypeError, ValueError):
         raise ValueError(f"X[{i}] must hold numbers, got {list(r)!r}") from None
+    return _finite(row, f"X[{i}]")
 
 
-def _target(t):
+def _target(t, i: int):
     if isinstance(t, (numbers.Integral, np.bool_)) and not isinstance(t, bool):
         return int(t)
     if isinstance(t, numbers.Real):
-        return float(t)
+        return _finite([float(t)], f"y[{i}]")[0]
+    values = None
     if hasattr(t, "__len__") and not isinstance(t, (str, bytes)):
-        return [float(v) for v in t]
-    raise ValueError(f"a target must be a number or a list of numbers, got {type(t).__name__} {t!r}")
+        try:
+            values = [float(v) for v in t]
+        except (TypeError, ValueError):
+            pass
+    if values is None:
+        raise ValueError(f"y[{i}] must be a number or a list of numbers, got "
+                         f"{type(t).__name__} {t!r}")
+    return _finite(values, f"y[{i}]")
+
+
+def _finite(values: list[float], what: str) -> list[float]:
+    # one nan or inf in the data would spread into every weight within a batch
+    bad = [v for v in values if not math.isfinite(v)]
+    if bad:
+        raise ValueError(f"{what} must hold finite numbers, got {bad[0]!r}")
+    return values
 
 
 def _floats(y):

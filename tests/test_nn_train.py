@@ -161,3 +161,56 @@ def test_mini_batches_are_reshuffled_with_the_seed():
                epochs=2, batch_size=4, seed=seed, verbose=False)
         runs.append(model.state_dict())
     assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+def test_fit_rejects_nan_and_inf_before_any_update():
+    model = nn.MLP(2, [1])
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"X\[1\] must hold finite numbers, got nan"):
+        nn.fit(model, [[0.0, 1.0], [float("nan"), 0.0]], [0, 1], verbose=False)
+    with pytest.raises(ValueError, match=r"y\[0\] must hold finite numbers, got inf"):
+        nn.fit(model, [[0.0, 1.0], [1.0, 0.0]], [float("inf"), 1.0], verbose=False)
+    with pytest.raises(ValueError, match=r"y\[1\] must be a number or a list of numbers, got str"):
+        nn.fit(model, [[0.0, 1.0], [1.0, 0.0]], [0, "1"], verbose=False)
+    with pytest.raises(ValueError, match="y must be a list of targets, one per row of X, got int 5"):
+        nn.fit(model, [[0.0, 1.0]], 5, verbose=False)
+    assert model.state_dict() == before
+
+
+def test_fit_refuses_a_model_whose_output_is_not_a_value():
+    perceptron = nn.Perceptron(2)
+    with pytest.raises(TypeError, match="Perceptron returns int 0 .*its own .fit"):
+        nn.fit(perceptron, [[0.0, 1.0]], [1], verbose=False)
+
+
+def test_cross_entropy_class_labels_must_be_ints():
+    model = nn.MLP(2, [3])
+    with pytest.raises(TypeError, match=r"class index \(an int in 0..2\) .* got float 0.0"):
+        nn.fit(model, [[0.0, 1.0], [1.0, 0.0]], np.array([0.0, 1.0]), loss="cross_entropy",
+               verbose=False)
+
+
+def test_fit_compiled_matches_the_scalar_engine_where_the_traced_shift_overflows():
+    # logits of ±1000 overflow exp with the shift traced at x = 0, so replay hands those batches
+    # to the scalar engine, whose log-softmax shifts by each example's own maximum
+    X, y = [[100.0, 0.0], [0.0, 100.0], [0.1, 0.2]], [1, 0, 1]
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [2], activation="identity")
+        model.set_weights([[[10.0, 0.0], [0.0, 10.0]]])
+        history = nn.fit(model, X, y, loss="cross_entropy", optimizer=nn.SGD(model.parameters(), lr=1e-3),
+                         epochs=3, batch_size=2, verbose=False, compiled=compiled)
+        runs.append((history, model.state_dict()))
+    (scalar, scalar_state), (replayed, replayed_state) = runs
+    assert all(np.isfinite(scalar.loss)) and scalar.loss[0] > 300
+    assert replayed.loss == pytest.approx(scalar.loss, rel=1e-12)
+    assert replayed.accuracy == scalar.accuracy
+    assert replayed_state == pytest.approx(scalar_state, rel=1e-12)
+
+
+def test_fit_compiled_refuses_the_clamped_bce_before_any_update():
+    model = nn.MLP(2, [1], output_activation="sigmoid")
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="cannot replay binary_cross_entropy.*_with_logits"):
+        nn.fit(model, [[0.0, 1.0]], [1], loss="binary_cross_entropy", verbose=False, compiled=True)
+    assert model.state_dict() == before
