@@ -7,6 +7,7 @@ PyTorch's default reduction does. `nn.fit` averages these sample losses over a b
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Sequence
 
@@ -110,6 +111,9 @@ def cross_entropy(logits: Sequence, target) -> Value:
             raise ValueError(f"cross_entropy: class {target} is out of range for {len(zs)} logits "
                              f"(classes 0..{len(zs) - 1})")
         return -logp[int(target)]
+    if isinstance(target, (numbers.Real, np.bool_, Value)):
+        raise TypeError(f"cross_entropy: a target is a class index (an int in 0..{len(zs) - 1}) or "
+                        f"a list of {len(zs)} probabilities, got {type(target).__name__} {target!r}")
     probs = _listed(target)
     if len(probs) != len(zs):
         raise ValueError(f"cross_entropy: {len(zs)} logits but {len(probs)} target probabilities")
@@ -129,8 +133,11 @@ def hinge(pred, target) -> Value:
 
 def l2(params: Sequence[Value], alpha: float) -> Value:
     """The weight penalty alpha · Σ p², to add to a loss (one sum node over all parameters)."""
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or alpha < 0:
-        raise ValueError(f"l2 alpha must be a number >= 0, got {alpha!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 <= alpha < math.inf:
+        raise ValueError(f"l2 alpha must be a finite number >= 0, got {alpha!r}")
+    if isinstance(params, Value) or not hasattr(params, "__iter__"):
+        raise TypeError(f"l2 takes a list of Values such as model.parameters(), "
+                        f"got {type(params).__name__}")
     ps = list(params)
     if not ps:
         raise ValueError("l2 got no parameters")

@@ -137,7 +137,7 @@ def test_target_checks():
         nn.binary_cross_entropy(Value(0.3), 2)
     with pytest.raises(TypeError, match="a target is a number, got a Value"):
         nn.mse(Value(0.3), Value(1.0))
-    with pytest.raises(ValueError, match="l2 alpha must be a number >= 0"):
+    with pytest.raises(ValueError, match="l2 alpha must be a finite number >= 0, got -1.0"):
         nn.l2([Value(1.0)], -1.0)
 
 
@@ -163,3 +163,15 @@ def test_activation_names_map_to_value_methods(name, method):
 def test_identity_adds_no_node(name):
     x = Value(0.37)
     assert nn.activation(name)(x) is x
+
+
+def test_l2_and_cross_entropy_argument_errors():
+    with pytest.raises(ValueError, match="l2 alpha must be a finite number >= 0, got nan"):
+        nn.l2([Value(1.0)], math.nan)
+    with pytest.raises(ValueError, match="got inf"):
+        nn.l2([Value(1.0)], math.inf)
+    with pytest.raises(TypeError, match="l2 takes a list of Values such as model.parameters\\(\\), got MLP"):
+        nn.l2(nn.MLP(2, [1]), 0.1)
+    for target in (1.0, True):
+        with pytest.raises(TypeError, match="a class index \\(an int in 0..1\\) or a list of 2"):
+            nn.cross_entropy([0.0, 1.0], target)
