@@ -41,7 +41,11 @@ class Module:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _CLASSES[cls.__name__] = cls
+        # a file names its class by __name__ alone: nn's own classes keep their names, so a
+        # user's class that is also called MLP cannot make nn.load build the wrong thing
+        known = _CLASSES.get(cls.__name__)
+        if not cls.__name__.startswith("_") and not (known and _is_nn_class(known)):
+            _CLASSES[cls.__name__] = cls
 
     def __setattr__(self, name: str, value) -> None:
         object.__setattr__(self, name, value)
@@ -182,6 +186,10 @@ def load(path: str | os.PathLike) -> Module:
     return model
 
 
+def _is_nn_class(cls: type) -> bool:
+    return cls.__module__ == "nn" or cls.__module__.startswith("nn.")
+
+
 def _named(value, prefix: str) -> Iterator[tuple[str, Parameter]]:
     """The parameters held by one attribute value, with their names under `prefix`."""
     if isinstance(value, Parameter):
@@ -214,6 +222,8 @@ def _read_document(path) -> dict:
             text = f.read()
     except FileNotFoundError:
         raise FileNotFoundError(f"no saved model at {path!r}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path!r} is a directory, not a saved model") from None
     except UnicodeDecodeError:
         raise ValueError(f"{path!r} is not a saved model: it is not UTF-8 text") from None
     try:
@@ -233,9 +243,16 @@ def _read_document(path) -> dict:
 
 
 def _write_atomically(path: str, text: str) -> None:
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot save to {path!r}: it is a directory; give a file name "
+                                f"such as {os.path.join(path, 'model.json')!r}")
     directory = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
     try:
+        # mkstemp makes the file private (0600); a saved model gets the mode open() would give
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()

@@ -157,3 +157,34 @@ def test_saving_a_module_without_config_says_why(tmp_path):
     with pytest.raises(NotImplementedError, match="Bare does not define config"):
         Bare().save(tmp_path / "bare.json")
     assert not (tmp_path / "bare.json").exists()
+
+
+def test_a_saved_file_gets_the_usual_permissions(saved):
+    _, path = saved
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_directory_is_not_a_model_file(tmp_path):
+    model = nn.MLP(2, [1])
+    with pytest.raises(IsADirectoryError, match="it is a directory; give a file name"):
+        model.save(tmp_path)
+    with pytest.raises(IsADirectoryError, match="is a directory, not a saved model"):
+        nn.load(tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_user_class_named_like_a_built_in_does_not_hijack_nn_load(saved):
+    model, path = saved
+
+    class MLP(nn.Module):  # noqa: F811 - the clash is the point
+        def __init__(self):
+            self.w = nn.Neuron(1)
+
+        def config(self):
+            return {}
+
+    loaded = nn.load(path)
+    assert type(loaded) is nn.MLP and outputs(loaded) == outputs(model)
+    assert MLP().state_dict()  # the user's class still works as a module
