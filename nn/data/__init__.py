@@ -14,6 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..layers import _count
+
 GATES = {  # name -> outputs for the inputs (0,0), (0,1), (1,0), (1,1)
     "AND": (0, 0, 0, 1),
     "OR": (0, 1, 1, 1),
@@ -88,12 +90,6 @@ def _choose(chosen, known: tuple[str, ...], what: str) -> list[str]:
     return chosen
 
 
-def _size(n, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")
-    return int(n)
-
-
 def _noise(noise) -> float:
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0:
         raise ValueError(f"noise must be a number >= 0, got {noise!r}")
@@ -107,7 +103,7 @@ def make_moons(n: int = 100, noise: float = 0.0, seed: int = 0) -> tuple[np.ndar
     >>> X.shape, int(y.sum())
     ((100, 2), 50)
     """
-    n, noise = _size(n, "n"), _noise(noise)
+    n, noise = _count(n, "n"), _noise(noise)
     rng = np.random.default_rng(seed)
     n_upper = n // 2
     t_upper = np.linspace(0.0, np.pi, n_upper)
@@ -122,7 +118,7 @@ def make_moons(n: int = 100, noise: float = 0.0, seed: int = 0) -> tuple[np.ndar
 def make_circles(n: int = 100, noise: float = 0.0, factor: float = 0.5,
                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A unit circle (class 0) around a smaller one of radius `factor` (class 1), shuffled."""
-    n, noise = _size(n, "n"), _noise(noise)
+    n, noise = _count(n, "n"), _noise(noise)
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor!r}")
     rng = np.random.default_rng(seed)
@@ -140,13 +136,13 @@ def make_blobs(n: int = 100, centers=3, std: float = 1.0, n_features: int = 2,
                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian blobs around `centers` (a count, placed at random in [−10, 10]², or a list of
     points); class k is blob k, sizes as equal as possible, shuffled."""
-    n = _size(n, "n")
+    n = _count(n, "n")
     if isinstance(std, bool) or not isinstance(std, numbers.Real) or not std > 0:
         raise ValueError(f"std must be a number > 0, got {std!r}")
     rng = np.random.default_rng(seed)
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        k = _size(centers, "centers")
-        points = rng.uniform(-10.0, 10.0, size=(k, _size(n_features, "n_features")))
+        k = _count(centers, "centers")
+        points = rng.uniform(-10.0, 10.0, size=(k, _count(n_features, "n_features")))
     else:
         points = np.asarray(centers, dtype=float)
         if points.ndim != 2 or len(points) == 0:
