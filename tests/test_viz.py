@@ -353,4 +353,6 @@ def test_stepper_refuses_before_writing(lecture, tmp_path):
     steps = sum(1 for node in trace(lecture[0]).nodes if not node.is_leaf)
     with pytest.raises(ValueError, match=f"has {steps} steps, more than max_steps=10"):
         viz.save_stepper(lecture[0], tmp_path / "steps.html", max_steps=10)
+    with pytest.raises(TypeError, match="max_steps must be an int, got str '400'"):
+        viz.save_stepper(lecture[0], tmp_path / "steps.html", max_steps="400")
     assert list(tmp_path.iterdir()) == []

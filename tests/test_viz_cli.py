@@ -62,6 +62,14 @@ def test_engine_arithmetic_not_python(capsys):
     assert status == 0 and out.splitlines()[0] == "f = inf"
 
 
+def balanced_product(term, count):
+    """term * term * ... (count times, a power of 2) nested as a balanced tree, so it stays shallow."""
+    terms = [term] * count
+    while len(terms) > 1:
+        terms = [f"({a}) * ({b})" for a, b in zip(terms[::2], terms[1::2])]
+    return terms[0]
+
+
 BAD = {
     "attribute access": (["x.real", "--at", "x=1"], "attribute access"),
     "import": (["__import__('os')", "--at", "x=1"], "unknown function '__import__'"),
@@ -90,6 +98,13 @@ BAD = {
     "--at function name": (["x", "--at", "tanh=1"], "is a function name"),
     "bad --out": (["x", "--at", "x=1", "--out", "graph.gif"], ".svg, .png, .pdf"),
     "bad --steps": (["x", "--at", "x=1", "--steps", "steps.svg"], ".html"),
+    "bare function name": (["tanh + x", "--at", "x=1"], "tanh is a function: call it"),
+    "other unary operator": (["not x", "--at", "x=1"], "operator Not is not allowed"),
+    "float literal beyond the largest float": (["1e999 * x", "--at", "x=1"], "number 1e999 is too large"),
+    "--at keyword": (["x", "--at", "x=1", "--at", "None=2"], "'None' is a Python keyword"),
+    "too many steps for the stepper": ([balanced_product("-" * 29 + "x", 16), "--at", "x=1",
+                                        "--out", "g.svg", "--steps", "s.html"],
+                                       "--steps: the backward pass of this graph has 479 steps, more than"),
     "no expression": ([], "required: expr"),
     "unknown option": (["x", "--at", "x=1", "--eval", "1"], "unrecognized arguments"),
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import keyword
 import math
 import sys
 from pathlib import Path
@@ -42,38 +43,43 @@ def _depth(tree: ast.AST) -> int:
     return deepest
 
 
-def _number(node: ast.Constant) -> float:
+def _number(node: ast.Constant, source: str) -> float:
     value = node.value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Rejected(f"only numbers may appear as literals, got {value!r:.40}")
     try:
         number = float(value)
     except OverflowError:
-        raise Rejected(f"number {str(value)[:20]}... is too large") from None
+        number = math.inf
     if not math.isfinite(number):
-        raise Rejected(f"number {value!r:.40} is too large")
+        # Python has already turned 1e999 into inf; quote what was typed
+        written = ast.get_source_segment(source, node) or str(value)
+        shown = written if len(written) <= 24 else written[:20] + "..."
+        raise Rejected(f"number {shown} is too large (the largest float is about 1.8e308)")
     return number
 
 
 class _Builder:
     """Builds the expression's graph from a checked AST, node kind by node kind."""
 
-    def __init__(self, variables: dict[str, Value]):
+    def __init__(self, variables: dict[str, Value], source: str):
         self.variables = variables
+        self.source = source
         self.used: set[str] = set()
 
     def build(self, node: ast.AST) -> Value:
         if isinstance(node, ast.Constant):
-            return Constant(_number(node))
+            return Constant(_number(node, self.source))
         if isinstance(node, ast.Name):
+            if node.id in FUNCTIONS:
+                raise Rejected(f"{node.id} is a function: call it, as in {node.id}(x)")
             if node.id not in self.variables:
-                hint = f"; {node.id}(...) is a function" if node.id in FUNCTIONS else ""
-                raise Rejected(f"unknown name {node.id!r}: give its value with --at {node.id}=VALUE{hint}")
+                raise Rejected(f"unknown name {node.id!r}: give its value with --at {node.id}=VALUE")
             self.used.add(node.id)
             return self.variables[node.id]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             if isinstance(node.operand, ast.Constant):
-                number = _number(node.operand)
+                number = _number(node.operand, self.source)
                 return Constant(-number if isinstance(node.op, ast.USub) else number)
             operand = self.build(node.operand)
             return -operand if isinstance(node.op, ast.USub) else operand
@@ -87,6 +93,8 @@ class _Builder:
             return self._call(node)
         if isinstance(node, ast.BinOp):
             raise Rejected(f"operator {_node_name(node.op)} is not allowed; use + - * / **")
+        if isinstance(node, ast.UnaryOp):
+            raise Rejected(f"operator {_node_name(node.op)} is not allowed; the unary ones are - and +")
         if isinstance(node, ast.Attribute):
             raise Rejected("attribute access (a.b) is not allowed")
         if isinstance(node, ast.Lambda):
@@ -123,8 +131,9 @@ def parse(expr: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]
         raise Rejected(f"expression is {len(expr)} characters long; the limit is {MAX_CHARS}")
     if not expr.strip():
         raise Rejected("expression is empty")
+    source = expr.strip()
     try:
-        tree = ast.parse(expr.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
         raise Rejected(f"not a valid expression: {error.msg} (column {error.offset})") from None
     count = sum(1 for _ in ast.walk(tree))
@@ -133,7 +142,7 @@ def parse(expr: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]
     if _depth(tree) > MAX_DEPTH:
         raise Rejected(f"expression is nested more than {MAX_DEPTH} levels deep")
     variables = {name: Value(value, label=name) for name, value in values.items()}
-    builder = _Builder(variables)
+    builder = _Builder(variables, source)
     out = builder.build(tree.body)
     if not builder.used:
         raise Rejected("expression uses no variable; use at least one name given with --at")
@@ -145,6 +154,8 @@ def _assignment(text: str) -> tuple[str, float]:
     name = name.strip()
     if not sep or not name.isidentifier():
         raise Rejected(f"--at expects NAME=VALUE, got {text!r:.60}")
+    if keyword.iskeyword(name):
+        raise Rejected(f"--at name {name!r} is a Python keyword; choose another")
     if name in FUNCTIONS:
         raise Rejected(f"--at name {name!r} is a function name; choose another")
     try:
@@ -197,6 +208,12 @@ def run(argv: list[str]) -> int:
     if out_path and steps_path and out_path.resolve() == steps_path.resolve():
         raise Rejected("--out and --steps name the same file")
     out, variables = parse(args.expr, values)
+    if steps_path:
+        from .page import check_step_count
+        try:
+            check_step_count(trace(out))
+        except ValueError as error:
+            raise Rejected(f"--steps: {error}") from None
     out.label = next(name for name in ("f", "out", "result", "_f") if name not in variables)
     out.backward()
     print(f"{out.label} = {format_number(out.data)}")

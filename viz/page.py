@@ -78,6 +78,18 @@ def inline_svg(svg: str, prefix: str) -> str:
     return re.sub(r'\bid="', f'id="{prefix}', svg[start:])
 
 
+def check_step_count(graph: Graph, max_steps: int = DEFAULT_MAX_STEPS) -> None:
+    """Raise ValueError if the backward pass of `graph` has more than `max_steps` steps (one layout each)."""
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int):
+        raise TypeError(f"max_steps must be an int, got {type(max_steps).__name__} {max_steps!r}")
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+    steps = sum(1 for node in graph.nodes if node._op is not None)
+    if steps > max_steps:
+        raise ValueError(f"the backward pass of this graph has {steps} steps, more than max_steps={max_steps}; "
+                         f"step through a smaller graph, or pass a larger max_steps (each step is one layout)")
+
+
 def save_stepper(output: Value | Graph, path: str | os.PathLike, *, rankdir: str = "LR",
                  number_format: NumberFormat = format_number, clusters: bool = True, legend: bool = True,
                  max_nodes: int = DEFAULT_MAX_NODES, max_steps: int = DEFAULT_MAX_STEPS) -> Path:
@@ -90,13 +102,8 @@ def save_stepper(output: Value | Graph, path: str | os.PathLike, *, rankdir: str
     """
     output_format(path, ("html", "htm"))
     path = writable_path(path)
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
     graph = as_graph(output)
-    steps = sum(1 for node in graph.nodes if node._op is not None)
-    if steps > max_steps:
-        raise ValueError(f"the backward pass of this graph has {steps} steps, more than max_steps={max_steps}; "
-                         f"step through a smaller graph, or pass a larger max_steps (each step is one layout)")
+    check_step_count(graph, max_steps)
     pictures = frames(graph, rankdir=rankdir, number_format=number_format, clusters=clusters, legend=legend,
                       max_nodes=max_nodes, captions_in_drawing=False, final=True)
     svgs = run_dot_many([p.digraph.source for p in pictures], "svg")
