@@ -415,7 +415,10 @@ class Program:
 
     def memory(self, batch_size: int = 1) -> int:
         """Bytes of the buffers a `backward` run on `batch_size` examples allocates, index arrays included."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise TypeError(f"batch_size must be a positive int, got {type(batch_size).__name__} "
+                            f"{batch_size!r}")
+        if batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         schedule = self._schedule("train")
         width = max(batch_size, _MIN_WIDTH)

@@ -172,13 +172,19 @@ def trace(output: Value) -> Graph:
     for node in nodes:
         if node.label:
             label_count[node.label] = label_count.get(node.label, 0) + 1
+    taken = {label for label, count in label_count.items() if count == 1}
     names = {}
     index = 0
     for node in nodes:
         if isinstance(node, Constant):
             names[node] = format_number(node.data)
             continue
-        unique = node.label and label_count[node.label] == 1
-        names[node] = node.label if unique else f"n{index}"
+        if node.label in taken:
+            names[node] = node.label
+        else:
+            name = f"n{index}"
+            while name in taken:  # a user's label 'n3' keeps its name; the index gives way
+                name += "'"
+            names[node] = name
         index += 1
     return Graph(output, nodes, names)

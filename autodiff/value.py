@@ -78,6 +78,10 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def __format__(self, spec: str) -> str:
+        """A format spec applies to data (f"{loss:.4f}"); with none, the repr."""
+        return format(self.data, spec) if spec else repr(self)
+
     def __repr__(self) -> str:
         parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
         if self._op is not None:
@@ -150,6 +154,9 @@ class Value:
         >>> Value.sum([Value(1.0), 2, Value(3.5)]).data
         6.5
         """
+        if not hasattr(terms, "__iter__"):
+            raise TypeError(f"Value.sum() needs an iterable of Values and numbers, got "
+                            f"{type(terms).__name__} {terms!r}")
         parents = tuple(t if isinstance(t, Value) else _constant(t, "Value.sum") for t in terms)
         return _apply(ops.SUM, parents)
 

@@ -77,6 +77,22 @@ def test_sum_is_one_node_and_builtin_sum_still_works():
     assert t.data == 10.0 and t.op == "add"
 
 
+def test_sum_rejects_what_is_not_an_iterable_of_numbers():
+    with pytest.raises(TypeError, match=r"Value.sum\(\) needs an iterable of Values and numbers, "
+                                        r"got int 3"):
+        Value.sum(3)
+    with pytest.raises(TypeError, match="got Value"):
+        Value.sum(Value(1.0))
+    with pytest.raises(TypeError, match="str 'a'; expected a real number"):
+        Value.sum([Value(1.0), "a"])
+
+
+def test_format_spec_applies_to_data():
+    x = Value(0.593269992, label="out_h1")
+    assert f"{x:.4f}" == "0.5933" and f"{x:>8.2f}" == "    0.59"
+    assert f"{x}" == repr(x) == str(x)
+
+
 def test_parameter_and_constant_kinds():
     w = Parameter(0.5, label="w")
     c = (w * 2).parents[1]

@@ -196,6 +196,15 @@ def test_a_label_used_twice_gives_way_to_an_index():
     assert str(graph).splitlines()[0] == "n0 = 1"
 
 
+def test_a_label_that_looks_like_an_index_never_shares_its_name():
+    a, b = Value(2.0, label="n1"), Value(3.0)
+    graph = trace(a * b + a)
+    names = [graph.name(n) for n in graph.nodes]
+    assert len(set(names)) == len(names)
+    assert graph.name(a) == "n1" and graph.name(b) == "n1'"
+    assert str(graph).splitlines()[2].split()[:5] == ["n2", "=", "mul", "n1", "n1'"]
+
+
 def test_constants_are_referred_to_by_value():
     x = Value(0.25, label="x")
     graph = trace(x ** 2)
