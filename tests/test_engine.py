@@ -362,3 +362,14 @@ def test_random_graphs_match_central_differences(program, point):
         if not math.isfinite(numeric) or abs(numeric) > 1e6:
             continue
         assert xs[i].grad == pytest.approx(numeric, rel=1e-4, abs=1e-5)
+
+
+# -- the docstrings' examples ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("module", ["autodiff", "autodiff.value", "autodiff.functional",
+                                    "autodiff.check", "autodiff.tracing", "autodiff.compile"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
