@@ -162,6 +162,12 @@ def test_layout_options_and_errors(lecture):
         viz.draw(0.5)
     with pytest.raises(ValueError, match="max_nodes must be at least 1"):
         viz.draw(E, max_nodes=0)
+    with pytest.raises(TypeError, match="rankdir must be a str, one of LR, TB, RL, BT; got int 1"):
+        viz.draw(E, rankdir=1)
+    with pytest.raises(TypeError, match="color_grads must be True or False, got str 'no'"):
+        viz.draw(E, color_grads="no")
+    with pytest.raises(TypeError, match="legend must be True or False, got NoneType None"):
+        viz.backward_frames(E, legend=None)
 
 
 def test_colour_by_gradient_sign(lecture):
@@ -246,6 +252,8 @@ def test_render_rejects_unknown_extension_before_writing(lecture, tmp_path):
         viz.render(lecture[0], tmp_path / "e.gif")
     with pytest.raises(ValueError, match="does not exist"):
         viz.render(lecture[0], tmp_path / "missing" / "e.svg")
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got int 5"):
+        viz.render(lecture[0], 5)
     assert list(tmp_path.iterdir()) == []
 
 

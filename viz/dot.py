@@ -299,8 +299,14 @@ def _locals(node: Value) -> list[float]:
     return [float(x) for x in node._op.local(node.data, *[p.data for p in node.parents])]
 
 
-def check_options(rankdir: str, max_nodes: int) -> None:
-    """Raise TypeError/ValueError for a bad layout direction or node limit."""
+def check_options(rankdir: str, max_nodes: int, **flags: bool) -> None:
+    """Raise TypeError/ValueError for a bad layout direction, node limit or on/off option."""
+    for name, flag in flags.items():
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {type(flag).__name__} {flag!r:.40}")
+    if not isinstance(rankdir, str):
+        raise TypeError(f"rankdir must be a str, one of {', '.join(RANKDIRS)}; got {type(rankdir).__name__} "
+                        f"{rankdir!r:.40}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
@@ -340,10 +346,10 @@ def draw(output: Value | Graph, *, rankdir: str = "LR", number_format: NumberFor
     True
     """
     fmt = number_formatter(number_format)
-    check_options(rankdir, max_nodes)
+    check_options(rankdir, max_nodes, color_grads=color_grads, clusters=clusters, legend=legend)
     graph = as_graph(output)
     grads = {node: fmt(node.grad) for node in graph.nodes}
-    drawing = _Drawing(graph, fmt, grads, rankdir=rankdir, clusters=bool(clusters), legend=bool(legend),
+    drawing = _Drawing(graph, fmt, grads, rankdir=rankdir, clusters=clusters, legend=legend,
                        max_nodes=max_nodes,
                        gradient_of={node: node.grad for node in graph.nodes} if color_grads else None)
     return drawing.digraph()

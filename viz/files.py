@@ -28,6 +28,8 @@ class DotNotFoundError(RuntimeError):
 
 def output_format(path: str | os.PathLike, allowed: tuple[str, ...] = FORMATS) -> str:
     """The format a path's extension asks for ('svg', 'png' or 'pdf'); ValueError for any other."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r:.60}")
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in allowed:
         shown = f"'.{suffix}'" if suffix else "no extension"

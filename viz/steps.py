@@ -76,7 +76,7 @@ def frames(output: Value | Graph, *, rankdir: str = "LR", number_format: NumberF
            captions_in_drawing: bool = True, final: bool = False) -> list[Frame]:
     """One Frame per backward step (and, with `final`, one more with every gradient and no highlight)."""
     fmt = number_formatter(number_format)
-    check_options(rankdir, max_nodes)
+    check_options(rankdir, max_nodes, clusters=clusters, legend=legend)
     graph = as_graph(output)
     steps = sweep(graph)
     waiting = Counter(parent for node in graph.nodes for parent in node.parents)
@@ -96,7 +96,7 @@ def frames(output: Value | Graph, *, rankdir: str = "LR", number_format: NumberF
     width = {node: chars * _POINTS_PER_CHAR / 72 + 0.2 for node, chars in widest.items()}
 
     def picture(grads, highlight, touched, text):
-        return _Drawing(graph, fmt, grads, rankdir=rankdir, clusters=bool(clusters), legend=bool(legend),
+        return _Drawing(graph, fmt, grads, rankdir=rankdir, clusters=clusters, legend=legend,
                         max_nodes=max_nodes, highlight=highlight, touched=frozenset(touched),
                         caption=text if captions_in_drawing else "", min_width=width).digraph()
 
