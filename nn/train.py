@@ -104,7 +104,7 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epoch
     if compiled:
         replay = CompiledLoss(model, loss_fn, len(rows[0]), targets,
                               lambda xs, ts: batch_loss(model, xs, ts, loss_fn))
-    table = np.array(rows)
+    table = np.array(rows) if compiled else None
     order = list(range(len(rows)))
     rng = random.Random(seed)
     history = History()
