@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             ax = figure.add_subplot()
             ax.semilogy(range(1, len(errors) + 1), errors)
             ax.axhline(float(AFTER["E_total"]), color="0.6", ls="--", lw=1,
-                       label=f"the lecture: {AFTER['E_total']} after {AFTER_ROUNDS:,} rounds")
+                       label=f"the lecture's source: {AFTER['E_total']} after {AFTER_ROUNDS:,} rounds")
             ax.set(xlabel="round (forward, backward, update of w1..w8)", ylabel="E_total (log scale)",
                    title="The worked example's error, falling")
             ax.legend()

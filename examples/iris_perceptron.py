@@ -14,9 +14,22 @@ import numpy as np
 
 import nn
 from common import Checks, Pictures, parse_args, section
+from perceptron import by_hand as perceptron_by_hand
 
 FEATURES = ["sepal_length", "petal_length"]
 ADALINE_LR, ADALINE_EPOCHS = 0.1, 50
+
+
+def adaline_by_hand(X: np.ndarray, t: np.ndarray, lr: float = ADALINE_LR,
+                    epochs: int = ADALINE_EPOCHS) -> list[float]:
+    """The lecture's batch rule w_j ← w_j + α(1/m)Σ(t − y)x_j in numpy: the MSE of each epoch."""
+    w, b, mse = np.zeros(X.shape[1]), 0.0, []
+    for _ in range(epochs):
+        residuals = t - (X @ w + b)
+        mse.append(float(np.mean(residuals ** 2)))
+        w = w + lr * residuals @ X / len(t)
+        b += lr * float(np.mean(residuals))
+    return mse
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     report = perceptron.fit(X, y, max_epochs=100)
     print(f"{report}; misclassified per epoch {report.errors}")
     checks.same("perceptron converges (the classes are separable)", True, report.converged)
+    checks.same("perceptron errors per epoch", perceptron_by_hand(X.tolist(), y.tolist())[2], report.errors,
+                note="the rule by hand (perceptron.py) vs nn, every epoch")
     checks.same("perceptron errors after training", 0, int(np.sum(perceptron.predict(X) != y)))
 
     section(f"Adaline, ±1 targets, batch updates, α = {ADALINE_LR}, {ADALINE_EPOCHS} epochs: raw vs "
@@ -43,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:>13}: MSE {', '.join(f'{m:.3g}' for m in mse[:5])}, …, {mse[-1]:.3g}; "
               f"{fits[name][1].errors[-1]} misclassified at the end")
     raw, standard = fits["raw"][1], fits["standardised"][1]
+    for name, inputs, report in (("raw", X, raw), ("standardised", Z, standard)):
+        hand = adaline_by_hand(inputs, signs)
+        gap = max(abs(a - b) / max(1.0, abs(a)) for a, b in zip(hand, report.mse))
+        checks.small(f"{name}: MSE per epoch, nn − by hand", gap, 1e-9,
+                     note=f"the lecture's batch rule in numpy, {ADALINE_EPOCHS} epochs, relative")
     checks.same("raw inputs: MSE grows (diverges)", True, raw.mse[-1] > raw.mse[0],
                 note=f"inputs around 5 cm make α = {ADALINE_LR} too large")
     checks.same("standardised: MSE falls every epoch", True,

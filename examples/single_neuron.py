@@ -12,6 +12,7 @@ speed under cross-entropy.
 
 from __future__ import annotations
 
+import math
 import sys
 
 import nn
@@ -23,11 +24,16 @@ BIAS = 0.1
 TARGET = 0.9
 ALPHA = 0.5
 
-# name -> (activation, loss, δ(t, y) as the lecture writes it: ∂E/∂w_i = −δ·x_i)
+# name -> (activation, y(a), loss, E(t, y), δ(t, y) as the lecture writes it: ∂E/∂w_i = −δ·x_i),
+# the closed forms in plain floats so that they owe nothing to the engine
 SETUPS = {
-    "linear, ½(t − y)²": ("identity", nn.half_squared_error, lambda t, y: t - y),
-    "sigmoid, ½(t − y)²": ("sigmoid", nn.half_squared_error, lambda t, y: (t - y) * y * (1 - y)),
-    "sigmoid, cross-entropy": ("sigmoid", nn.binary_cross_entropy, lambda t, y: t - y),
+    "linear, ½(t − y)²": ("identity", lambda a: a, nn.half_squared_error,
+                          lambda t, y: 0.5 * (t - y) ** 2, lambda t, y: t - y),
+    "sigmoid, ½(t − y)²": ("sigmoid", lambda a: 1 / (1 + math.exp(-a)), nn.half_squared_error,
+                           lambda t, y: 0.5 * (t - y) ** 2, lambda t, y: (t - y) * y * (1 - y)),
+    "sigmoid, cross-entropy": ("sigmoid", lambda a: 1 / (1 + math.exp(-a)), nn.binary_cross_entropy,
+                               lambda t, y: -(t * math.log(y) + (1 - t) * math.log(1 - y)),
+                               lambda t, y: t - y),
 }
 
 
@@ -74,14 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(__doc__, "single_neuron", argv)
     checks, pictures = Checks(), Pictures(args)
 
-    for title, (activation, loss, delta) in SETUPS.items():
+    for title, (activation, f, loss, error, delta) in SETUPS.items():
         section(f"{title}: x = {X}, w = {WEIGHTS}, b = {BIAS}, t = {TARGET}")
         unit = neuron(activation)
         y = unit(X)
         E = loss(y, TARGET)
         E.backward()
-        d = delta(TARGET, y.data)
+        y_closed = f(WEIGHTS[0] * X[0] + WEIGHTS[1] * X[1] + BIAS)
+        d = delta(TARGET, y_closed)
         print(f"y = {y.data:.9f}, E = {E.data:.9f}, δ = {d:.9f}")
+        checks.close(f"{title}: y", y_closed, y.data, tol=1e-15, note="closed form vs engine")
+        checks.close(f"{title}: E", error(TARGET, y_closed), E.data, tol=1e-15, note="closed form vs engine")
         closed = [-d * X[0], -d * X[1], -d]
         engine = [unit.w[0].grad, unit.w[1].grad, unit.b.grad]
         numeric = central(activation, loss)
