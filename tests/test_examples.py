@@ -1,5 +1,6 @@
 """Every example runs as a student would run it, pictures on: it exits 0, writes every file it
-promises as a valid image, and every number it prints as checked really does match.
+promises as a valid image, and every number it prints as checked really does match. Run again with
+--no-images and one check forced to fail, it writes nothing and exits 1.
 
 The examples print their checks as rows `✓ name │ expected │ engine │ note`; these tests read the
 rows back and compare the two numbers again, to the digits the expected side shows, so an example
@@ -8,11 +9,14 @@ cannot pass by marking a row ✓ that its own numbers contradict.
 
 from __future__ import annotations
 
-import functools
+import ast
+import os
 import re
+import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,8 @@ import lecture
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "examples"
+SHARED_MODULES = {"common", "lecture"}
+EXAMPLES = sorted(p.stem for p in EXAMPLES_DIR.glob("*.py") if p.stem not in SHARED_MODULES)
 
 PROMISED = {  # example -> the files it promises in its output folder
     "gradient_descent": ["descent_1d.png", "contours.png"],
@@ -40,17 +46,49 @@ PROMISED = {  # example -> the files it promises in its output folder
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
 
 
-@functools.cache
-def run_example(name: str, out: Path) -> subprocess.CompletedProcess:
-    """Run examples/<name>.py with pictures into out, once per session."""
-    return subprocess.run([sys.executable, str(EXAMPLES_DIR / f"{name}.py"), "--out", str(out)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+# Runs the example as `python examples/<name>.py` would, except that its first check row is
+# marked failed whatever its numbers say: the way to see the exit status on a mismatch.
+FIRST_ROW_FAILS = """
+import runpy, sys
+sys.path.insert(0, sys.argv[1])
+import common
+honest_row = common.Checks.row
+def first_row_fails(self, name, expected, engine, ok, note=""):
+    first = self.passed + len(self.failed) == 0
+    return honest_row(self, name, expected, engine, ok and not first, note)
+common.Checks.row = first_row_fails
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def run(name: str, *options: str, script: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """Run examples/<name>.py with these options in a fresh interpreter."""
+    command = [sys.executable, *script, str(EXAMPLES_DIR / f"{name}.py"), *options]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def run_all(task) -> dict:
+    """task(name) for every example, a few at a time (each is one single-threaded process)."""
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
+        return dict(zip(EXAMPLES, pool.map(task, EXAMPLES)))
 
 
 @pytest.fixture(scope="session")
 def outputs(tmp_path_factory):
+    """name -> (the run with pictures into a fresh folder, that folder), every example run once."""
     base = tmp_path_factory.mktemp("examples")
-    return lambda name: (run_example(name, base / name), base / name)
+    results = run_all(lambda name: run(name, "--out", str(base / name)))
+    return lambda name: (results[name], base / name)
+
+
+@pytest.fixture(scope="session")
+def failing_runs(tmp_path_factory):
+    """name -> (the run with --no-images and its first check failed, the --out folder it was given)."""
+    base = tmp_path_factory.mktemp("failing")
+    script = ("-c", FIRST_ROW_FAILS, str(EXAMPLES_DIR))
+    results = run_all(lambda name: run(name, "--no-images", "--out", str(base / name), script=script))
+    return lambda name: (results[name], base / name)
 
 
 def rows(stdout: str) -> list[tuple[str, str, str, str, str]]:
@@ -96,7 +134,7 @@ def test_agree_reads_numbers_to_the_printed_digits():
     assert not agree("0.015912196", "0.01591418503", "within ±1e-06")
 
 
-@pytest.mark.parametrize("name", sorted(PROMISED))
+@pytest.mark.parametrize("name", EXAMPLES)
 def test_example_exits_0_and_says_all_checks_match(name, outputs):
     result, _ = outputs(name)
     assert result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
@@ -106,14 +144,14 @@ def test_example_exits_0_and_says_all_checks_match(name, outputs):
     assert f"All {len(found)} checks match." in result.stdout
 
 
-@pytest.mark.parametrize("name", sorted(PROMISED))
+@pytest.mark.parametrize("name", EXAMPLES)
 def test_every_checked_row_really_matches(name, outputs):
     result, _ = outputs(name)
     wrong = [(n, e, g) for _, n, e, g, note in rows(result.stdout) if not agree(e, g, note)]
     assert wrong == []
 
 
-@pytest.mark.parametrize("name", sorted(PROMISED))
+@pytest.mark.parametrize("name", EXAMPLES)
 def test_promised_pictures_exist_and_are_valid(name, outputs):
     result, folder = outputs(name)
     written = {Path(line.split(" ", 1)[1]).name for line in result.stdout.splitlines()
@@ -124,7 +162,10 @@ def test_promised_pictures_exist_and_are_valid(name, outputs):
         assert path.is_file(), f"{name} promised {path}"
         data = path.read_bytes()
         if filename.endswith(".png"):
-            assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
+            assert data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR", filename
+            width, height = struct.unpack(">II", data[16:24])
+            assert width >= 200 and height >= 200, f"{filename} is {width}×{height}"
+            assert data.endswith(b"IEND\xaeB`\x82"), f"{filename} is cut short"
         elif filename.endswith(".svg"):
             assert ET.fromstring(data).tag.endswith("svg")
         elif filename.endswith(".html"):
@@ -134,13 +175,58 @@ def test_promised_pictures_exist_and_are_valid(name, outputs):
             pytest.fail(f"unexpected kind of file {filename}")
 
 
-def test_no_images_writes_nothing(tmp_path):
-    out = tmp_path / "nothing"
-    result = subprocess.run([sys.executable, str(EXAMPLES_DIR / "gradient_descent.py"), "--no-images",
-                             "--out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert result.returncode == 0
+def test_every_example_is_run_and_promises_its_pictures():
+    assert sorted(PROMISED) == EXAMPLES
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_exits_1_when_a_check_fails_and_still_prints_the_rest(name, failing_runs, outputs):
+    result, _ = failing_runs(name)
+    assert result.returncode == 1, f"{name}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    found = rows(result.stdout)
+    assert [mark for mark, *_ in found] == [common.BAD] + [common.OK] * (len(found) - 1)
+    assert len(found) == len(rows(outputs(name)[0].stdout))
+    assert f"1 of {len(found)} checks FAILED: {found[0][1]}" in result.stdout
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_no_images_writes_nothing(name, failing_runs):
+    result, out = failing_runs(name)
     assert not out.exists()
     assert "wrote " not in result.stdout
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_docstring_says_which_part_of_the_lecture_it_follows(name):
+    doc = ast.get_docstring(ast.parse((EXAMPLES_DIR / f"{name}.py").read_text(encoding="utf-8")))
+    assert doc, f"{name} has no docstring"
+    assert re.search(r"\blecture's\b", doc), f"{name}'s docstring does not name the lecture's part it follows"
+
+
+def readme_section(title: str) -> str:
+    """The README's text from the heading that starts with title to the next heading of its level."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(rf"^(#+) {re.escape(title)}.*?$(.*?)(?=^\1 |\Z)", text, re.M | re.S)
+    assert match, f"README has no section {title!r}"
+    return match.group(2)
+
+
+def test_readme_table_lists_every_example():
+    table = readme_section("The examples")
+    for name in EXAMPLES:
+        assert f"`{name}.py`" in table, f"README's examples table misses {name}.py"
+
+
+def test_gallery_holds_only_pictures_the_examples_draw_and_readme_shows_them():
+    gallery = ROOT / "docs" / "gallery"
+    drawn = sorted(p.relative_to(gallery) for p in gallery.rglob("*") if p.is_file())
+    assert drawn, "the gallery is empty"
+    for path in drawn:
+        assert path.parts[0] in PROMISED and path.name in PROMISED[path.parts[0]], path
+    shown = re.findall(r"\]\((docs/gallery/[^)]+)\)", readme_section("The examples"))
+    assert shown, "README shows no gallery picture"
+    for link in shown:
+        assert (ROOT / link).is_file(), f"README shows {link}, which does not exist"
 
 
 def test_checks_exit_status_is_1_on_any_mismatch(capsys):
