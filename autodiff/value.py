@@ -31,14 +31,20 @@ def _as_float(data, what: str) -> float:
     if type(data) is float:
         return data
     if isinstance(data, _REAL_TYPES):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:
+            raise OverflowError(f"{what} got {type(data).__name__} {_shown(data)}, too large for "
+                                f"a float (the largest is about 1.8e308)") from None
     if isinstance(data, Value):
         raise TypeError(f"{what} got a Value ({data!r}); pass its .data, or use the Value itself")
-    shown = repr(data)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    raise TypeError(f"{what} got {type(data).__name__} {shown}; expected a real number "
+    raise TypeError(f"{what} got {type(data).__name__} {_shown(data)}; expected a real number "
                     f"(int, float, bool or a numpy real scalar)")
+
+
+def _shown(data) -> str:
+    shown = repr(data)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 class Value:

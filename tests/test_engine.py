@@ -293,6 +293,14 @@ def test_value_rejects_what_is_not_a_real_number(bad, shown):
     assert shown in str(info.value)
 
 
+def test_an_int_too_large_for_a_float_is_named():
+    with pytest.raises(OverflowError,
+                       match=r"Value\(\) got int 1000000000.*\.\.\., too large for a float"):
+        Value(10 ** 400)
+    with pytest.raises(OverflowError, match=r"'\*\*' with a Value got int .* too large for a float"):
+        Value(2.0) ** 10 ** 400
+
+
 def test_value_rejects_a_label_that_is_not_a_string():
     with pytest.raises(TypeError, match="label must be a str"):
         Value(1.0, label=3)
