@@ -109,10 +109,36 @@ def test_kinds_of_leaves_are_styled_apart(lecture):
     assert viz.kind(nodes["w5"]) == "parameter" and viz.kind(nodes["i1"]) == "input"
 
 
+def legend_entries(source):
+    """{legend entry: its attribute text}, in the order the DOT source gives them."""
+    return dict(re.findall(r"^\s*legend_(\w+) \[(.*)\]$", source, flags=re.M))
+
+
 def test_legend_names_the_kinds_present(lecture):
     source = viz.draw(lecture[0]).source
     for text in ("parameter (learned)", "input", "constant", "computed value"):
         assert f"label=\"{text}\"" in source or f"label={text}" in source
+    entries = legend_entries(source)
+    assert list(entries) == ["parameter", "input", "constant", "computed", "op"]
+    chain = re.findall(r"^\s*legend_(\w+) -> legend_(\w+) \[style=invis\]$", source, flags=re.M)
+    assert chain == list(zip(entries, list(entries)[1:])), "entries held in order by invisible edges"
+    x = Value(1.0, "x")
+    assert list(legend_entries(viz.draw(x * x).source)) == ["input", "computed", "op"]
+    assert "legend" not in viz.draw(x * x, legend=False).source
+
+
+def test_legend_explains_gradient_colours_and_the_steppers_marks(lecture):
+    coloured = legend_entries(viz.draw(lecture[0], color_grads=True).source)
+    assert list(coloured)[-2:] == ["positive", "negative"]
+    assert 'label="grad > 0"' in coloured["positive"] and 'label="grad < 0"' in coloured["negative"]
+    for which in ("parameter", "input", "computed"):    # in this mode a fill means a gradient, not a kind
+        assert 'fillcolor="#ffffff"' in coloured[which]
+    plain = legend_entries(viz.draw(lecture[0]).source)
+    assert "positive" not in plain and "highlight" not in plain
+    for frame in viz.backward_frames(lecture[0])[:2]:
+        entries = legend_entries(frame.source)
+        assert list(entries)[-2:] == ["highlight", "touched"]
+        assert "this step's node" in entries["highlight"] and "gradient just updated" in entries["touched"]
 
 
 def test_op_nodes_carry_the_op_table_symbols(lecture):

@@ -139,3 +139,28 @@ def test_opens_at_the_step_in_the_url_and_ends_with_every_gradient(browser, page
     text = final.get_attribute("textContent")
     assert "grad 0.082167041" in text and "grad 0.000438568" in text and "(so far)" not in text
     assert not browser.find_element("id", "next").is_enabled()
+
+
+def test_zoom_switches_between_fitting_the_window_and_actual_size(browser, page):
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    path, steps = page
+    browser.get(path.as_uri() + "#step=3")
+    state_at(browser, f"3 / {len(steps) + 1}")
+    window = browser.execute_script("return document.documentElement.clientWidth")
+    measure = ("const frame = Array.from(document.querySelectorAll('section.frame')).find(f => !f.hidden);"
+               "return frame.querySelector('svg').getBoundingClientRect().width;")
+    natural = browser.execute_script(  # the width dot asked for, in points (1 pt = 4/3 CSS px)
+        measure.replace(".getBoundingClientRect().width", ".width.baseVal.valueInSpecifiedUnits * 4 / 3"))
+    assert natural > window, "the lecture's graph is wider than the window at actual size"
+    assert browser.execute_script(measure) <= window
+    zoom = browser.find_element("id", "zoom")
+    assert zoom.text == "Actual size"
+
+    zoom.click()
+    WebDriverWait(browser, PATIENCE).until(lambda d: d.execute_script(measure) > window)
+    assert browser.execute_script(measure) == pytest.approx(natural, rel=0.01)
+    assert zoom.text == "Fit to window"
+    browser.find_element("tag name", "body").send_keys("z")
+    WebDriverWait(browser, PATIENCE).until(lambda d: d.execute_script(measure) <= window)
+    assert zoom.text == "Actual size"

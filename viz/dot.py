@@ -44,6 +44,8 @@ LEGEND_TEXT = {
     "constant": "constant",
     "computed": "computed value",
 }
+HIGHLIGHT = dict(fillcolor="#ffe066", color="#b7791f", penwidth="3")   # the node of a backward step
+TOUCHED = dict(fillcolor="#c6f6d5", color="#2f855a", penwidth="2")     # the parents it just updated
 DEAD_RELU = dict(color="#c53030", fillcolor="#fed7d7", fontcolor="#c53030")
 NEGATIVE_RGB = (178, 24, 43)    # red for a negative gradient
 POSITIVE_RGB = (33, 102, 172)   # blue for a positive one
@@ -162,6 +164,7 @@ class _Drawing:
     legend: bool = True
     max_nodes: int = DEFAULT_MAX_NODES
     gradient_of: dict[Value, float] | None = None     # set to colour by gradient sign and size
+    stepping: bool = False                            # a frame of the stepper: the legend explains its marks
     highlight: Value | None = None
     touched: frozenset = frozenset()                  # parents the highlighted step just updated
     caption: str = ""
@@ -194,10 +197,10 @@ class _Drawing:
         if node in self.min_width:
             attrs["width"] = f"{self.min_width[node]:.2f}"
         if node is self.highlight:
-            attrs.update(fillcolor="#ffe066", color="#b7791f", penwidth="3")
+            attrs.update(HIGHLIGHT)
             attrs["class"] += " highlight"
         elif node in self.touched:
-            attrs.update(fillcolor="#c6f6d5", color="#2f855a", penwidth="2")
+            attrs.update(TOUCHED)
             attrs["class"] += " touched"
         return attrs
 
@@ -285,14 +288,31 @@ class _Drawing:
 
     def _legend(self, dot: graphviz.Digraph, shown: list[Value]) -> None:
         present = {kind(node) for node in shown}
+        entries = []
+        for which in ("parameter", "input", "constant", "computed"):
+            if which in present:
+                attrs = dict(STYLES[which])
+                if self.gradient_of is not None and which != "constant":
+                    attrs["fillcolor"] = "#ffffff"    # the fill shows the gradient, not the kind
+                entries.append((which, LEGEND_TEXT[which], attrs))
+        if any(node._op is not None for node in shown):
+            entries.append(("op", "op", STYLES["op"]))
+        if self.gradient_of is not None:
+            entries += [("positive", "grad > 0", {**STYLES["computed"], "fillcolor": _blend(POSITIVE_RGB, 0.75)}),
+                        ("negative", "grad < 0", {**STYLES["computed"], "fillcolor": _blend(NEGATIVE_RGB, 0.75)})]
+        if self.stepping:
+            entries += [("highlight", "this step's node", {**STYLES["computed"], **HIGHLIGHT}),
+                        ("touched", "gradient just updated", {**STYLES["computed"], **TOUCHED})]
         with dot.subgraph(name="cluster_legend") as box:
             box.attr(label="legend", style="rounded", color="#cccccc", fontsize="10")
-            for which in ("parameter", "input", "constant", "computed"):
-                if which in present:
-                    attrs = {**STYLES[which], "fontsize": "9", "class": f"legend {which}"}
-                    box.node(f"legend_{which}", label=LEGEND_TEXT[which], **attrs)
-            if any(node._op is not None for node in shown):
-                box.node("legend_op", label="op", **{**STYLES["op"], "fontsize": "9", "class": "legend op"})
+            for name, text, attrs in entries:
+                box.node(f"legend_{name}", label=text,
+                         **{**attrs, "fontsize": "9", "class": f"legend legend-{name}"})
+            # invisible edges keep the entries in this order along the rank direction: a row above a
+            # left-to-right drawing (rather than a tall column that adds to its height), a column beside
+            # a top-to-bottom one
+            for (first, *_), (second, *_) in zip(entries, entries[1:]):
+                box.edge(f"legend_{first}", f"legend_{second}", style="invis")
 
 
 def _locals(node: Value) -> list[float]:

@@ -24,6 +24,8 @@ button { font-size: 15px; padding: 4px 12px; }
 .hint { color: #718096; font-size: 13px; }
 #caption { margin: 8px 12px; font-size: 15px; line-height: 1.45; white-space: pre-wrap; }
 .frame svg { max-width: calc(100% - 24px); height: auto; display: block; margin: 0 12px; }
+main.actual { overflow-x: auto; }
+main.actual .frame svg { max-width: none; }
 """
 
 SCRIPT = """
@@ -34,7 +36,15 @@ SCRIPT = """
   const caption = document.getElementById("caption");
   const prev = document.getElementById("prev");
   const next = document.getElementById("next");
+  const zoom = document.getElementById("zoom");
+  const main = document.getElementById("frames");
   let current = 0;
+
+  // A wide graph fitted to the window can have text too small to read; actual size scrolls instead.
+  function toggleZoom() {
+    const actual = main.classList.toggle("actual");
+    zoom.textContent = actual ? "Fit to window" : "Actual size";
+  }
 
   function show(index) {
     current = Math.max(0, Math.min(frames.length - 1, index));
@@ -56,12 +66,15 @@ SCRIPT = """
 
   prev.addEventListener("click", function () { show(current - 1); });
   next.addEventListener("click", function () { show(current + 1); });
+  zoom.addEventListener("click", toggleZoom);
   document.addEventListener("keydown", function (event) {
     const moves = { ArrowRight: current + 1, ArrowDown: current + 1, ArrowLeft: current - 1,
                     ArrowUp: current - 1, Home: 0, End: frames.length - 1 };
     if (event.key in moves) {
       event.preventDefault();
       show(moves[event.key]);
+    } else if (event.key === "z") {
+      toggleZoom();
     }
   });
   window.addEventListener("hashchange", function () { show(fromHash()); });
@@ -118,7 +131,9 @@ def save_stepper(output: Value | Graph, path: str | os.PathLike, *, rankdir: str
             f'<header><button id="prev" type="button">◀ Previous</button>'
             f'<span id="counter">1 / {len(pictures)}</span>'
             f'<button id="next" type="button">Next ▶</button>'
-            f'<span class="hint">{escape(title)} · ← → keys · link to a step with #step=N</span></header>\n'
+            f'<button id="zoom" type="button">Actual size</button>'
+            f'<span class="hint">{escape(title)} · ← → keys · z zooms · link to a step with #step=N</span>'
+            f'</header>\n'
             f'<pre id="caption"></pre>\n<main id="frames">\n' + "\n".join(sections) +
             f"\n</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n")
     write_atomic(path, page)

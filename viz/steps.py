@@ -97,7 +97,7 @@ def frames(output: Value | Graph, *, rankdir: str = "LR", number_format: NumberF
 
     def picture(grads, highlight, touched, text):
         return _Drawing(graph, fmt, grads, rankdir=rankdir, clusters=clusters, legend=legend,
-                        max_nodes=max_nodes, highlight=highlight, touched=frozenset(touched),
+                        max_nodes=max_nodes, stepping=True, highlight=highlight, touched=frozenset(touched),
                         caption=text if captions_in_drawing else "", min_width=width).digraph()
 
     result = []
