@@ -26,7 +26,11 @@ def parse_args(doc: str, name: str, argv: Sequence[str] | None = None) -> argpar
     parser.add_argument("--out", type=Path, default=Path("out") / name,
                         help=f"folder for the pictures (default out/{name}; created if missing)")
     parser.add_argument("--no-images", action="store_true", help="print the numbers only, write no files")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # Said before any work is done, rather than as a traceback once the pictures are drawn.
+    if not args.no_images and args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file; it must be a folder (created if missing)")
+    return args
 
 
 class Checks:

@@ -262,3 +262,14 @@ def test_worked_example_exits_1_when_a_lecture_number_differs(monkeypatch, capsy
     assert backprop_worked_example.main(["--no-images"]) == 1
     out = capsys.readouterr().out
     assert f"{common.BAD} E_total" in out and "checks FAILED" in out
+
+
+def test_out_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    with pytest.raises(SystemExit) as stop:
+        common.parse_args("An example.", "example", ["--out", str(taken)])
+    assert stop.value.code == 2
+    assert f"--out {taken} is a file; it must be a folder" in capsys.readouterr().err
+    assert taken.read_text() == "keep me"
+    assert common.parse_args("An example.", "example", ["--out", str(taken), "--no-images"]).no_images
