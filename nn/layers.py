@@ -200,4 +200,6 @@ def _inputs(x, n: int, who: str) -> list:
         raise TypeError(f"{who} takes a list of {n} numbers or Values, got {type(x).__name__} {x!r}")
     if len(x) != n:
         raise ValueError(f"{who} expects {n} inputs, got {len(x)}")
-    return list(x)
+    # A number becomes one input leaf here, not a new constant in every neuron that reads it, so a
+    # drawing of the network shows each input once and its gradient ∂out/∂xᵢ is there to read.
+    return [xi if isinstance(xi, Value) else Value(xi, label=f"x{i}") for i, xi in enumerate(x, 1)]
