@@ -333,3 +333,14 @@ def test_random_graphs_match_central_differences(drawn, values):
             return run(program, [Value(v + (t if k == i else 0.0)) for k, v in enumerate(point)]).data
         numeric = (f(h) - f(-h)) / (2 * h)
         assert xs[i].grad == pytest.approx(numeric, rel=1e-4, abs=1e-5)
+
+
+# -- the docstrings' examples ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("module", ["autodiff", "autodiff.value", "autodiff.functional",
+                                    "autodiff.check", "autodiff.tracing", "autodiff.compile"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
