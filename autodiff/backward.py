@@ -51,16 +51,15 @@ def backward(output: Value, order: list[Value] | None = None, record=None) -> No
         if node._op is not None:
             node.grad = 0.0
     output.grad += 1.0
-    if record is None and not _value.anomaly_enabled():
+    check = _value.anomaly_enabled()
+    if record is None and not check:
         _sweep(order)
         return
-    check = _value.anomaly_enabled()
     for node in reversed(order):
-        op = node._op
-        if op is None:
+        if node._op is None:
             continue
         parents = node.parents
-        partials = op.local(node.data, *[p.data for p in parents])
+        partials = local_partials(node)
         if check:
             _check_partials(node, partials)
         if record is not None:
@@ -68,6 +67,11 @@ def backward(output: Value, order: list[Value] | None = None, record=None) -> No
         g = node.grad
         for parent, local in zip(parents, partials):
             parent.grad += g * local
+
+
+def local_partials(node: Value) -> tuple:
+    """The op table's local derivatives ∂node/∂parent, as floats, one per parent."""
+    return node._op.local(node.data, *[p.data for p in node.parents])
 
 
 def _sweep(order: list[Value]) -> None:

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import value as _value
-from .backward import _check_partials, topo_order
+from .backward import _check_partials, local_partials, topo_order
 from .value import Constant, Value, enable_grad
 
 
@@ -192,17 +192,15 @@ def _reverse_floats(order: list[Value], output: Value, live: set) -> dict:
     get = found.get
     check = _value.anomaly_enabled()
     for node in reversed(order):
-        op = node._op
-        if op is None:
+        if node._op is None:
             continue
         g = get(node)
         if g is None:
             continue
-        parents = node.parents
-        partials = op.local(node.data, *[p.data for p in parents])
+        partials = local_partials(node)
         if check:
             _check_partials(node, partials)
-        for parent, local in zip(parents, partials):
+        for parent, local in zip(node.parents, partials):
             if parent in live:
                 found[parent] = get(parent, 0.0) + g * local
     return found
@@ -230,7 +228,7 @@ def _reverse_values(order: list[Value], output: Value, live: set) -> dict:
 def _partials(node: Value, as_values: bool) -> tuple:
     """The op table's local derivatives of node: floats, or Values recording the rule itself."""
     if not as_values:
-        return node._op.local(node.data, *[p.data for p in node.parents])
+        return local_partials(node)
     # The node stands for y: it is a function of its parents, so the rule differentiates again.
     # A Constant parent is handed over as its number, so the rule of x ** 3 builds x ** 2 with
     # a constant exponent rather than a Value exponent whose derivative would need log(x).

@@ -212,6 +212,8 @@ def _constant(number, operator: str) -> Constant:
 _new = object.__new__
 
 
+# _binary and _unary are `_apply` unrolled for two and one parents: every operator and method
+# goes through them, and skipping the list of parent data and the star-call is measurable there.
 def _binary(op: Op, a: Value, b: Value) -> Value:
     out = _new(Value)
     out.data = op.forward(a.data, b.data)
