@@ -304,29 +304,29 @@ POW_CONST = defop("pow_const", "^", 2, safe_pow, _batched_pow,                 #
                   lambda y, a, b: (power_rule(a, b), 0.0))
 RPOW_CONST = defop("rpow_const", "^", 2, safe_pow, _batched_pow,               # number ** Value
                    lambda y, a, b: (0.0, log_where_defined(y, a, b)))
-EXP = defop("exp", "exp", 1, safe_exp, _quiet(np.exp),
-            lambda y, x: (y,))                                             # (e^x)' = e^x
-LOG = defop("log", "log", 1, safe_log, _quiet(np.log),
-            lambda y, x: (div(1.0, x),))
-SQRT = defop("sqrt", "√", 1, safe_sqrt, _quiet(np.sqrt),
-             lambda y, x: (div(0.5, y),))                                  # (√x)' = 1/(2√x)
+defop("exp", "exp", 1, safe_exp, _quiet(np.exp),
+      lambda y, x: (y,))                                             # (e^x)' = e^x
+defop("log", "log", 1, safe_log, _quiet(np.log),
+      lambda y, x: (div(1.0, x),))
+defop("sqrt", "√", 1, safe_sqrt, _quiet(np.sqrt),
+      lambda y, x: (div(0.5, y),))                                  # (√x)' = 1/(2√x)
 ABS = defop("abs", "|x|", 1, abs, np.abs,
             lambda y, x: (sign(x),))
-TANH = defop("tanh", "tanh", 1, math.tanh, np.tanh,
-             lambda y, x: (1.0 - y * y,))                                  # f' = 1 - f²
-SIGMOID = defop("sigmoid", "σ", 1, stable_sigmoid, _batched_sigmoid,
-                lambda y, x: (y * (1.0 - y),))                             # f' = f(1 - f)
-RELU = defop("relu", "ReLU", 1, relu_forward, _batched_relu,
-             lambda y, x: (positive(x),))
-STEP = defop("step", "step", 1, step_forward, _batched_step,
-             lambda y, x: (0.0,))
-ARCTAN = defop("arctan", "arctan", 1, math.atan, np.arctan,
-               lambda y, x: (div(1.0, x * x + 1.0),))
-SIN = defop("sin", "sin", 1, safe_sin, _quiet(np.sin),
-            lambda y, x: (cos(x),))
-COS = defop("cos", "cos", 1, safe_cos, _quiet(np.cos),
-            lambda y, x: (-sin(x),))
-SOFTPLUS = defop("softplus", "softplus", 1, stable_softplus, _batched_softplus,
-                 lambda y, x: (sigmoid(x),))
-LOG_SIGMOID = defop("log_sigmoid", "log σ", 1, stable_log_sigmoid, _batched_log_sigmoid,
-                    lambda y, x: (sigmoid(-x),))                           # = 1 - σ(x)
+defop("tanh", "tanh", 1, math.tanh, np.tanh,
+      lambda y, x: (1.0 - y * y,))                                  # f' = 1 - f²
+defop("sigmoid", "σ", 1, stable_sigmoid, _batched_sigmoid,
+      lambda y, x: (y * (1.0 - y),))                             # f' = f(1 - f)
+defop("relu", "ReLU", 1, relu_forward, _batched_relu,
+      lambda y, x: (positive(x),))
+defop("step", "step", 1, step_forward, _batched_step,
+      lambda y, x: (0.0,))
+defop("arctan", "arctan", 1, math.atan, np.arctan,
+      lambda y, x: (div(1.0, x * x + 1.0),))
+defop("sin", "sin", 1, safe_sin, _quiet(np.sin),
+      lambda y, x: (cos(x),))
+defop("cos", "cos", 1, safe_cos, _quiet(np.cos),
+      lambda y, x: (-sin(x),))
+defop("softplus", "softplus", 1, stable_softplus, _batched_softplus,
+      lambda y, x: (sigmoid(x),))
+defop("log_sigmoid", "log σ", 1, stable_log_sigmoid, _batched_log_sigmoid,
+      lambda y, x: (sigmoid(-x),))                           # = 1 - σ(x)

@@ -20,7 +20,7 @@ import sys
 import time
 import tracemalloc
 
-from autodiff import Parameter, Value, topo_order
+from autodiff import Parameter, Value
 
 SIZES = (2, 16, 16, 1)
 POINTS = 100
