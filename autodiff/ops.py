@@ -12,12 +12,25 @@ Conventions of a row (in the spirit of PyTorch's derivatives.yaml):
   (`exp`, `log`, `div`, ...), so the same rule computes floats in a plain backward pass, numpy arrays
   in a batched replay, and Values when the backward pass is itself recorded (gradients of
   gradients). A partial that is a plain number is a constant of the derivative graph.
+- `vjp(g, y, *inputs)`, where a row has one, gives the contributions g × ∂y/∂input itself, for
+  the rows where multiplying by the local derivative would be wrong in floating point: a kink's
+  flat branch passes no gradient at all (relu, step: even an infinite or nan gradient becomes 0,
+  as PyTorch's threshold_backward does), and a derivative that is a quotient is evaluated as one
+  (g / x, not g · (1/x), which overflows for a subnormal x). Without one, the contribution is
+  g × local. Every engine (the scalar sweep, `gradients`, `jvp`, the batched replay) uses it.
+- `notation` is the forward as a Python expression in the row's `inputs` ("a*b", "sigmoid(x)"),
+  and `formulas` holds one Python expression per input for its local derivative, written with the
+  output `y` and the inputs (sigmoid: "y*(1 - y)", mul: "b" and "a"), as a lecture writes them.
+  `x > 0` in a formula means 1 where it holds and 0 elsewhere (an Iverson bracket). They are data
+  for drawings, listings and derivations; the numeric rules above are what computes.
 - Derivatives at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, step' = 0,
-  ∂(a**b)/∂a = 0 where b == 0, and ∂(a**b)/∂b = 0 where a == 0 and b >= 0.
+  ∂(a**b)/∂a = 0 where b == 0, and ∂(a**b)/∂b = 0 where a == 0 and b >= 0; relu passes the
+  gradient at nan (PyTorch's relu'(nan) = 1) and abs'(nan) = 0 (PyTorch's sign(nan) = 0).
 """
 
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import dataclass
 from functools import reduce
@@ -40,6 +53,10 @@ class Op:
     forward: Callable[..., float]        # floats in, float out, IEEE semantics
     batched: Callable[..., np.ndarray]   # numpy arrays in, array out, same semantics
     local: Callable[..., tuple]          # (y, *inputs) -> one ∂y/∂input per input
+    notation: str                        # the forward in `inputs`: "a*b", "sigmoid(x)"
+    inputs: tuple[str, ...]              # the names notation and formulas give the inputs
+    formulas: tuple[str, ...]            # one local derivative per input, in y and `inputs`
+    vjp: Callable[..., tuple] | None     # (g, y, *inputs) -> contributions; None: g × local
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -48,12 +65,29 @@ class Op:
 OPS: dict[str, Op] = {}
 
 
-def defop(name, symbol, arity, forward, batched, local) -> Op:
-    """Add a row to the op table and return it."""
+def defop(name: str, symbol: str, notation: str, forward: Callable, batched: Callable,
+          local: Callable, formulas: tuple[str, ...], vjp: Callable | None = None) -> Op:
+    """Add a row to the op table and return it; inputs and arity are read off `notation`.
+
+    The n-ary sum is written "sum(xs)": one input name standing for any number of inputs.
+    """
     if name in OPS:
         raise ValueError(f"op {name!r} is already defined")
-    OPS[name] = op = Op(name, symbol, arity, forward, batched, local)
+    inputs = _free_names(notation)
+    arity = None if notation.startswith("sum(") else len(inputs)
+    if len(formulas) != len(inputs):
+        raise ValueError(f"op {name!r} has {len(inputs)} inputs {inputs} but {len(formulas)} formulas")
+    OPS[name] = op = Op(name, symbol, arity, forward, batched, local, notation, inputs,
+                        tuple(formulas), vjp)
     return op
+
+
+def _free_names(expression: str) -> tuple[str, ...]:
+    """The variables of a Python expression in order of first use (called names are functions)."""
+    tree = ast.parse(expression, mode="eval")
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    names = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called]
+    return tuple(dict.fromkeys(node.id for node in sorted(names, key=lambda n: n.col_offset)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,23 +274,31 @@ def pow_(a, b):
     return a ** b
 
 
-def positive(x):
-    """1 where x > 0 else 0: a constant of the derivative graph (its own derivative is 0)."""
-    if isinstance(x, np.ndarray):
-        return (x > 0.0).astype(float)
-    return 1.0 if x > 0.0 else 0.0
+def open_above_zero(y):
+    """0 where y <= 0, else 1 (nan included): relu's derivative read off its output, as PyTorch's
+    threshold_backward reads it. A constant of the derivative graph (its own derivative is 0)."""
+    if isinstance(y, np.ndarray):
+        return np.where(y <= 0.0, 0.0, 1.0)
+    return 0.0 if y <= 0.0 else 1.0
+
+
+def gate_above_zero(y, g):
+    """g where y > 0 or y is nan, else exactly 0: a closed kink passes no gradient, not even inf or nan."""
+    if isinstance(y, np.ndarray):
+        return np.where(y <= 0.0, 0.0, g)
+    return 0.0 if y <= 0.0 else g
 
 
 def sign(x):
-    """The sign of x (1, -1, 0; nan for nan) as a constant of the derivative graph."""
+    """The sign of x (1, -1, 0; 0 for nan, as PyTorch's sign) as a constant of the derivative graph."""
     if isinstance(x, np.ndarray):
-        return np.sign(x)
+        return np.where(x > 0.0, 1.0, np.where(x < 0.0, -1.0, 0.0))
     x = float(x)
     if x > 0.0:
         return 1.0
     if x < 0.0:
         return -1.0
-    return x * 0.0  # 0.0 for ±0, nan for nan
+    return 0.0
 
 
 def power_rule(a, b):
@@ -280,53 +322,62 @@ def log_where_defined(y, a, b):
 
 
 # ---------------------------------------------------------------------------------------------
-# The table. Forward on the first line, local derivatives on the next.
+# The table: name, symbol and notation; the forward on floats and on arrays; the local derivatives
+# as a rule and as formulas; and, where g × local is not the right product, the vjp.
 
-ADD = defop("add", "+", 2, lambda a, b: a + b, _quiet(np.add),
-            lambda y, a, b: (1.0, 1.0))
-SUB = defop("sub", "−", 2, lambda a, b: a - b, _quiet(np.subtract),
-            lambda y, a, b: (1.0, -1.0))
-MUL = defop("mul", "×", 2, lambda a, b: a * b, _quiet(np.multiply),
-            lambda y, a, b: (b, a))
-DIV = defop("div", "÷", 2, safe_div, _quiet(np.true_divide),
-            lambda y, a, b: (div(1.0, b), -div(y, b)))                    # ∂/∂b = -a/b²
-NEG = defop("neg", "−", 1, lambda x: -x, np.negative,
-            lambda y, x: (-1.0,))
+ADD = defop("add", "+", "a + b", lambda a, b: a + b, _quiet(np.add),
+            lambda y, a, b: (1.0, 1.0), ("1", "1"))
+SUB = defop("sub", "−", "a - b", lambda a, b: a - b, _quiet(np.subtract),
+            lambda y, a, b: (1.0, -1.0), ("1", "-1"))
+MUL = defop("mul", "×", "a*b", lambda a, b: a * b, _quiet(np.multiply),
+            lambda y, a, b: (b, a), ("b", "a"))
+# ∂/∂b = -a/b²; as a vjp, -((g/b)·a)/b, which stays finite wherever the true product is.
+DIV = defop("div", "÷", "a/b", safe_div, _quiet(np.true_divide),
+            lambda y, a, b: (div(1.0, b), -div(y, b)), ("1/b", "-y/b"),
+            lambda g, y, a, b: (div(g, b), -div(div(g, b) * a, b)))
+NEG = defop("neg", "−", "-x", lambda x: -x, np.negative,
+            lambda y, x: (-1.0,), ("-1",))
 # Left to right from 0.0 in plain float additions (builtin sum() compensates from Python 3.12 on),
 # so the batched replay, which adds rows in the same order, gives the same bits.
-SUM = defop("sum", "Σ", None, lambda *xs: reduce(add, xs, 0.0), _batched_sum,
-            lambda y, *xs: (1.0,) * len(xs))
+SUM = defop("sum", "Σ", "sum(xs)", lambda *xs: reduce(add, xs, 0.0), _batched_sum,
+            lambda y, *xs: (1.0,) * len(xs), ("1",))
 # Powers come in three rows, as in PyTorch: which inputs are constants decides which partials
 # exist, so x ** 2 never computes (or trips anomaly detection on) a log of its base.
-POW = defop("pow", "^", 2, safe_pow, _batched_pow,
-            lambda y, a, b: (power_rule(a, b), log_where_defined(y, a, b)))
-POW_CONST = defop("pow_const", "^", 2, safe_pow, _batched_pow,                 # Value ** number
-                  lambda y, a, b: (power_rule(a, b), 0.0))
-RPOW_CONST = defop("rpow_const", "^", 2, safe_pow, _batched_pow,               # number ** Value
-                   lambda y, a, b: (0.0, log_where_defined(y, a, b)))
-defop("exp", "exp", 1, safe_exp, _quiet(np.exp),
-      lambda y, x: (y,))                                             # (e^x)' = e^x
-defop("log", "log", 1, safe_log, _quiet(np.log),
-      lambda y, x: (div(1.0, x),))
-defop("sqrt", "√", 1, safe_sqrt, _quiet(np.sqrt),
-      lambda y, x: (div(0.5, y),))                                  # (√x)' = 1/(2√x)
-ABS = defop("abs", "|x|", 1, abs, np.abs,
-            lambda y, x: (sign(x),))
-defop("tanh", "tanh", 1, math.tanh, np.tanh,
-      lambda y, x: (1.0 - y * y,))                                  # f' = 1 - f²
-defop("sigmoid", "σ", 1, stable_sigmoid, _batched_sigmoid,
-      lambda y, x: (y * (1.0 - y),))                             # f' = f(1 - f)
-defop("relu", "ReLU", 1, relu_forward, _batched_relu,
-      lambda y, x: (positive(x),))
-defop("step", "step", 1, step_forward, _batched_step,
-      lambda y, x: (0.0,))
-defop("arctan", "arctan", 1, math.atan, np.arctan,
-      lambda y, x: (div(1.0, x * x + 1.0),))
-defop("sin", "sin", 1, safe_sin, _quiet(np.sin),
-      lambda y, x: (cos(x),))
-defop("cos", "cos", 1, safe_cos, _quiet(np.cos),
-      lambda y, x: (-sin(x),))
-defop("softplus", "softplus", 1, stable_softplus, _batched_softplus,
-      lambda y, x: (sigmoid(x),))
-defop("log_sigmoid", "log σ", 1, stable_log_sigmoid, _batched_log_sigmoid,
-      lambda y, x: (sigmoid(-x),))                           # = 1 - σ(x)
+POW = defop("pow", "^", "a**b", safe_pow, _batched_pow,
+            lambda y, a, b: (power_rule(a, b), log_where_defined(y, a, b)),
+            ("b*a**(b - 1)", "y*log(a)"))
+POW_CONST = defop("pow_const", "^", "a**c", safe_pow, _batched_pow,              # Value ** number
+                  lambda y, a, c: (power_rule(a, c), 0.0), ("c*a**(c - 1)", "0"))
+RPOW_CONST = defop("rpow_const", "^", "c**b", safe_pow, _batched_pow,            # number ** Value
+                   lambda y, c, b: (0.0, log_where_defined(y, c, b)), ("0", "y*log(c)"))
+defop("exp", "exp", "exp(x)", safe_exp, _quiet(np.exp),
+      lambda y, x: (y,), ("y",))                                     # (e^x)' = e^x
+defop("log", "log", "log(x)", safe_log, _quiet(np.log),
+      lambda y, x: (div(1.0, x),), ("1/x",),
+      lambda g, y, x: (div(g, x),))
+defop("sqrt", "√", "sqrt(x)", safe_sqrt, _quiet(np.sqrt),
+      lambda y, x: (div(0.5, y),), ("1/(2*y)",),                    # (√x)' = 1/(2√x)
+      lambda g, y, x: (div(g, 2.0 * y),))
+ABS = defop("abs", "|x|", "abs(x)", abs, np.abs,
+            lambda y, x: (sign(x),), ("sign(x)",))
+defop("tanh", "tanh", "tanh(x)", math.tanh, np.tanh,
+      lambda y, x: (1.0 - y * y,), ("1 - y**2",))                  # f' = 1 - f²
+defop("sigmoid", "σ", "sigmoid(x)", stable_sigmoid, _batched_sigmoid,
+      lambda y, x: (y * (1.0 - y),), ("y*(1 - y)",))               # f' = f(1 - f)
+defop("relu", "ReLU", "relu(x)", relu_forward, _batched_relu,
+      lambda y, x: (open_above_zero(y),), ("x > 0",),
+      lambda g, y, x: (gate_above_zero(y, g),))
+defop("step", "step", "step(x)", step_forward, _batched_step,
+      lambda y, x: (0.0,), ("0",),
+      lambda g, y, x: (0.0,))                                     # flat: not even nan passes
+defop("arctan", "arctan", "arctan(x)", math.atan, np.arctan,
+      lambda y, x: (div(1.0, x * x + 1.0),), ("1/(x**2 + 1)",),
+      lambda g, y, x: (div(g, x * x + 1.0),))
+defop("sin", "sin", "sin(x)", safe_sin, _quiet(np.sin),
+      lambda y, x: (cos(x),), ("cos(x)",))
+defop("cos", "cos", "cos(x)", safe_cos, _quiet(np.cos),
+      lambda y, x: (-sin(x),), ("-sin(x)",))
+defop("softplus", "softplus", "softplus(x)", stable_softplus, _batched_softplus,
+      lambda y, x: (sigmoid(x),), ("sigmoid(x)",))
+defop("log_sigmoid", "log σ", "log_sigmoid(x)", stable_log_sigmoid, _batched_log_sigmoid,
+      lambda y, x: (sigmoid(-x),), ("sigmoid(-x)",))                # = 1 - σ(x)
