@@ -337,10 +337,16 @@ def test_random_graphs_match_central_differences(drawn, values):
 
 # -- the docstrings' examples ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("module", ["autodiff", "autodiff.value", "autodiff.functional",
-                                    "autodiff.check", "autodiff.tracing", "autodiff.compile"])
+def autodiff_modules() -> list[str]:
+    import pkgutil
+
+    import autodiff
+    return ["autodiff"] + [f"autodiff.{m.name}" for m in pkgutil.walk_packages(autodiff.__path__)]
+
+
+@pytest.mark.parametrize("module", autodiff_modules())
 def test_docstring_examples_run(module):
     import doctest
     import importlib
     result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0
+    assert result.failed == 0
