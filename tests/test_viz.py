@@ -1,5 +1,6 @@
 """viz: drawings, rendering and the backward-step frames, checked on the lecture's worked example."""
 
+import html
 import re
 import xml.etree.ElementTree as ET
 
@@ -172,7 +173,7 @@ def test_number_format_option(lecture):
     E, nodes = lecture
     assert "data 0.2984<" in viz.draw(E, number_format=4).source
     assert "data 2.98e-01<" in viz.draw(E, number_format=lambda v: f"{v:.2e}").source
-    with pytest.raises(ValueError, match="between 0 and 17"):
+    with pytest.raises(ValueError, match="draw\\(\\) number_format as decimals must be an int from 0 to 17"):
         viz.draw(E, number_format=40)
     with pytest.raises(TypeError, match="number_format"):
         viz.draw(E, number_format="4")
@@ -182,13 +183,13 @@ def test_layout_options_and_errors(lecture):
     E, _ = lecture
     assert "rankdir=LR" in viz.draw(E).source
     assert "rankdir=TB" in viz.draw(E, rankdir="TB").source
-    with pytest.raises(ValueError, match="rankdir must be one of LR, TB"):
+    with pytest.raises(ValueError, match="rankdir must be one of 'LR', 'TB', 'RL', 'BT', got 'sideways'"):
         viz.draw(E, rankdir="sideways")
-    with pytest.raises(TypeError, match="expected an autodiff Value or Graph"):
+    with pytest.raises(TypeError, match="draw\\(\\) output must be an autodiff Value or Graph, got float 0.5"):
         viz.draw(0.5)
-    with pytest.raises(ValueError, match="max_nodes must be at least 1"):
+    with pytest.raises(ValueError, match="max_nodes must be an int from 1 to"):
         viz.draw(E, max_nodes=0)
-    with pytest.raises(TypeError, match="rankdir must be a str, one of LR, TB, RL, BT; got int 1"):
+    with pytest.raises(TypeError, match="rankdir must be one of 'LR', 'TB', 'RL', 'BT', got int 1"):
         viz.draw(E, rankdir=1)
     with pytest.raises(TypeError, match="color_grads must be True or False, got str 'no'"):
         viz.draw(E, color_grads="no")
@@ -278,7 +279,7 @@ def test_render_rejects_unknown_extension_before_writing(lecture, tmp_path):
         viz.render(lecture[0], tmp_path / "e.gif")
     with pytest.raises(ValueError, match="does not exist"):
         viz.render(lecture[0], tmp_path / "missing" / "e.svg")
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got int 5"):
+    with pytest.raises(TypeError, match="render\\(\\) path must be a path \\(a str or os.PathLike\\), got int 5"):
         viz.render(lecture[0], 5)
     assert list(tmp_path.iterdir()) == []
 
@@ -356,7 +357,7 @@ def test_save_frames_writes_numbered_files(lecture, tmp_path):
     assert [p.name for p in paths] == [f"step_{k:03d}.svg" for k in range(1, len(trace(lecture[0]).backward()) + 1)]
     for path in paths:
         ET.parse(path)
-    with pytest.raises(ValueError, match="unknown format 'gif'"):
+    with pytest.raises(ValueError, match="format must be one of svg, png, pdf, got 'gif'"):
         viz.save_frames(lecture[0], tmp_path / "other", format="gif")
     assert not (tmp_path / "other").exists()
 
@@ -384,9 +385,194 @@ def test_an_nn_model_reads_as_layers():
 def test_stepper_refuses_before_writing(lecture, tmp_path):
     with pytest.raises(ValueError, match=r"\.html, \.htm"):
         viz.save_stepper(lecture[0], tmp_path / "steps.svg")
-    steps = sum(1 for node in trace(lecture[0]).nodes if not node.is_leaf)
-    with pytest.raises(ValueError, match=f"has {steps} steps, more than max_steps=10"):
-        viz.save_stepper(lecture[0], tmp_path / "steps.html", max_steps=10)
-    with pytest.raises(TypeError, match="max_steps must be an int, got str '400'"):
-        viz.save_stepper(lecture[0], tmp_path / "steps.html", max_steps="400")
+    graph = trace(lecture[0])
+    frames = sum(1 for node in graph.nodes if not node.is_leaf) + 1
+    boxes = sum(1 for node in graph.nodes if not isinstance(node, Constant))
+    with pytest.raises(ValueError, match=f"draws {frames} frames of {boxes} nodes each, about 0.4 MB of Graphviz "
+                                         f"input, more than the limit of 0.1 MB; draw it once without steps"):
+        viz.save_stepper(lecture[0], tmp_path / "steps.html", max_bytes=100_000)
+    with pytest.raises(TypeError, match="save_stepper\\(\\) max_bytes must be an int from 1 to .*, got str '400'"):
+        viz.save_stepper(lecture[0], tmp_path / "steps.html", max_bytes="400")
     assert list(tmp_path.iterdir()) == []
+
+
+# --- a limit on what stepping through a graph may draw (issue 10, item 5) --------------------------
+
+def tanh_chain(links):
+    """x → tanh → tanh → … : `links` steps, each frame drawing every one of the links + 1 nodes."""
+    y = x = Value(0.5, "x")
+    for _ in range(links):
+        y = y.tanh()
+    return y
+
+
+def wide_sum():
+    """One Σ of 160 terms, 100 of them the same input: few nodes, many edges."""
+    x = Value(1.0, "x")
+    return Value.sum([x * k for k in range(1, 60)] + [x] * 100)
+
+
+def chain_of_products(label, links=20):
+    """x * x * … * x with x labelled `label`: every step's caption names it."""
+    x = Value(1.0, label)
+    y = x
+    for _ in range(links):
+        y = y * x
+    return y
+
+
+@pytest.mark.parametrize(("name", "build", "max_nodes"), [
+    ("lecture", lambda: lecture_example()[0], 2000),
+    ("tanh chain", lambda: tanh_chain(60), 2000),
+    ("tanh chain drawn truncated", lambda: tanh_chain(150), 40),
+    ("clustered MLP", mlp_example, 2000),
+    ("wide sum", wide_sum, 2000),
+    ("long labels", lambda: chain_of_products("x" * 3000), 2000),
+    ("hostile labels", lambda: chain_of_products("a\x00<b>&#1;\\G\ud800\u202e"), 2000),
+])
+def test_the_size_estimate_follows_the_frames_actually_drawn(name, build, max_nodes):
+    from viz.steps import estimate, frames
+    output = build()
+    graph = trace(output)
+    for final in (False, True):
+        size = estimate(graph, format_number, max_nodes, final)
+        drawn = frames(output, caller="test", max_nodes=max_nodes, final=final, max_bytes=10**9)
+        assert size.frames == len(drawn)
+        assert size.nodes == min(max_nodes, sum(1 for node in graph.nodes if not isinstance(node, Constant)))
+        actual = sum(len(frame.digraph.source.encode()) for frame in drawn)
+        assert 0.8 < size.bytes / actual < 1.25, (name, size.bytes, actual)
+
+
+STEPPING = {   # how each function that steps through a graph is called, writing into a folder
+    "backward_frames": lambda out, folder, **options: viz.backward_frames(out, **options),
+    "save_frames": lambda out, folder, **options: viz.save_frames(out, folder / "frames", **options),
+    "save_stepper": lambda out, folder, **options: viz.save_stepper(out, folder / "steps.html", **options),
+}
+
+
+@pytest.mark.parametrize("function", sorted(STEPPING))
+def test_a_1000_link_chain_is_refused_before_any_work(function, tmp_path, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the backward pass was stepped through before the size was checked")
+
+    monkeypatch.setattr("viz.steps.sweep", no_work)
+    chain = tanh_chain(1000)
+    frames = 1000 + (function == "save_stepper")
+    with pytest.raises(ValueError) as refused:
+        STEPPING[function](chain, tmp_path)
+    message = str(refused.value)
+    assert message.startswith(f"{function}(): stepping through this graph draws {frames:,} frames of 1,001 nodes "
+                              f"each, about 4")     # about 440 MB
+    assert "more than the limit of 10 MB" in message
+    for advice in ("draw it once without steps (viz.draw or viz.render)", "a smaller graph", "max_bytes="):
+        assert advice in message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("function", sorted(STEPPING))
+def test_max_bytes_raises_or_lowers_the_limit(function, lecture, tmp_path):
+    E, _ = lecture
+    with pytest.raises(ValueError, match="more than the limit of 0.1 MB"):
+        STEPPING[function](E, tmp_path, max_bytes=100_000)
+    assert list(tmp_path.iterdir()) == []
+    STEPPING[function](E, tmp_path, max_bytes=1_000_000)
+    chain = tanh_chain(120)   # about 7 MB: drawn by default; refused below that
+    with pytest.raises(ValueError, match="draws 120 frames of 121 nodes each"):
+        viz.backward_frames(chain, max_bytes=5_000_000)
+    assert len(viz.backward_frames(chain)) == 120
+
+
+# --- labels that are not plain text (issue 10, item 9) -----------------------------------------------
+
+HOSTILE = {
+    "NUL": "a\x00b",
+    "bell": "c\x07d",
+    "terminal escape": "e\x1b[31mf",
+    "DEL and C1 controls": "g\x7fh\x85i\x9bj",
+    "newline, tab, carriage return": "k\nl\tm\rn",
+    "lone high surrogate": "\ud800o",
+    "lone low surrogate": "p\udc00",
+    "right-to-left override": "q\u202er",
+    "line separator": "s\u2028t",
+    "noncharacters": "u\ufffev\uffff",
+    "markup": '<script>alert("x")</script><img src=x onerror=alert(1)>',
+    "character references": "&#0;&#1;&amp;",
+    "DOT escapes": "\\G\\N\\l\\E",
+    "trailing backslash": "w\\",
+    "quotes and braces": "y\" } z { [label=1] '",
+    "emoji and accents": "é😀ß",
+}
+SHOWN = {   # what a reader sees: every character that is not plain text written as an escape
+    "NUL": "a\\x00b", "bell": "c\\x07d", "terminal escape": "e\\x1b[31mf",
+    "DEL and C1 controls": "g\\x7fh\\x85i\\x9bj", "newline, tab, carriage return": "k\\nl\\tm\\rn",
+    "lone high surrogate": "\\ud800o", "lone low surrogate": "p\\udc00", "right-to-left override": "q\\u202er",
+    "line separator": "s\\u2028t", "noncharacters": "u\\ufffev\\uffff",
+}
+
+
+def hostile_graph(label):
+    """x (labelled `label`) times w, squared, after backward: (x, loss)."""
+    x, w = Value(1.5, label=label), Value(-2.0, label="w")
+    y = (x * w) ** 2
+    y.label = "E" + label
+    y.backward()
+    return x, y
+
+
+def svg_texts(path):
+    """Every piece of text a rendered SVG shows, as the reader sees it."""
+    return [element.text or "" for element in ET.parse(path).getroot().iter() if element.tag.endswith("text")]
+
+
+def test_every_hostile_label_has_its_expected_view():
+    from viz.text import visible
+    for name, label in HOSTILE.items():
+        assert visible(label) == SHOWN.get(name, label), name
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_labels_are_drawn_shown_and_stepped_through(name, tmp_path):
+    from html.parser import HTMLParser
+
+    label, shown = HOSTILE[name], SHOWN.get(name, HOSTILE[name])
+    x, E = hostile_graph(label)
+    svg = viz.render(E, tmp_path / "graph.svg")
+    assert shown in svg_texts(svg) and "E" + shown in svg_texts(svg)
+    assert viz.render(E, tmp_path / "graph.png").read_bytes()[:4] == b"\x89PNG"
+
+    frames = viz.backward_frames(E)
+    step_of_x = 1      # (x·w)², then x·w, whose step passes a gradient to x
+    caption_svg = viz.render(frames[step_of_x], tmp_path / "frame.svg")
+    assert any(text.startswith(f"∂E{shown}/∂{shown} += ") for text in svg_texts(caption_svg)), \
+        "the caption shows the label literally (no \\G, \\N, \\l or &#…; read by Graphviz)"
+
+    paths = viz.save_frames(E, tmp_path / "frames")
+    assert len(paths) == len(frames)
+    for path in paths:
+        ET.parse(path)
+
+    page = viz.save_stepper(E, tmp_path / "steps.html").read_bytes().decode("utf-8")
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert page.count("<script>") == 1
+
+    class Captions(HTMLParser):
+        found: list = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "section":
+                self.found.append(dict(attrs)["data-caption"])
+
+    reader = Captions()
+    reader.found = []
+    reader.feed(page)
+    assert f"∂E{shown}/∂{shown} += " in reader.found[step_of_x]
+    assert reader.found[step_of_x].count("\n") == 2, "the step and its two terms; a newline in a label starts no line"
+    assert f"<title>Backward pass of E{html.escape(shown)}</title>" in page
+
+
+def test_number_format_text_is_escaped_and_must_be_text(lecture, tmp_path):
+    E, _ = lecture
+    svg = viz.render(E, tmp_path / "g.svg", number_format=lambda value: "\x00<b>")
+    assert "data \\x00<b>" in svg_texts(svg)
+    with pytest.raises(TypeError, match=r"draw\(\) number_format must return a str, returned float 0.5"):
+        viz.draw(E, number_format=lambda value: 0.5)

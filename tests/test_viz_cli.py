@@ -1,6 +1,7 @@
 """`python -m viz`: good input prints the value and gradients and writes files; bad input is one line, status 2."""
 
 import math
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autodiff import Value, format_number
+from autodiff import Value, format_number, trace
 from viz.cli import MAX_CHARS, main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,9 +105,10 @@ BAD = {
     "--at keyword": (["x", "--at", "x=1", "--at", "None=2"], "'None' is a Python keyword"),
     "too many steps for the stepper": ([balanced_product("-" * 29 + "x", 16), "--at", "x=1",
                                         "--out", "g.svg", "--steps", "s.html"],
-                                       "--steps: the backward pass of this graph has 479 steps, more than"),
+                                       "--steps: stepping through this graph draws 480 frames of 480 nodes each"),
     "no expression": ([], "required: expr"),
-    "unknown option": (["x", "--at", "x=1", "--eval", "1"], "unrecognized arguments"),
+    "unknown option": (["x", "--at", "x=1", "--eval", "1"], "unknown option '--eval'"),
+    "a second expression": (["x", "--at", "x=1", "x*2"], "unrecognized arguments: x*2"),
 }
 
 
@@ -130,3 +132,212 @@ def test_python_dash_m_viz(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "viz", "open('x')", "--at", "x=2"],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stdout == "" and len(bad.stderr.splitlines()) == 1
+
+
+# --- outputs: checked before anything is written, all written or none (issue 10, item 7) ------------
+
+def test_out_at_a_folder_a_device_or_an_empty_path_is_refused(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder.svg").mkdir()
+    for out, reason in ((str(tmp_path / "folder.svg"), "it is a folder"), (str(tmp_path), "(no extension)"),
+                        ("", "--out must be a path, got an empty string"),
+                        ("/dev/null", "cannot tell what to write from '/dev/null'")):
+        status, stdout, err = run(capsys, "x*x", "--at", "x=2", "--out", out)
+        assert (status, stdout) == (2, ""), out
+        assert err.count("\n") == 1 and reason in err, err
+    status, _, err = run(capsys, "x*x", "--at", "x=2", "--steps", "")
+    assert status == 2 and "--steps must be a path, got an empty string" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["folder.svg"]
+
+
+@pytest.mark.parametrize("folder", ["/proc", "/proc/self", "/sys"])
+def test_a_folder_no_file_can_be_created_in_is_refused_and_nothing_is_left(folder, capsys, tmp_path):
+    if not Path(folder).is_dir():
+        pytest.skip(f"{folder} does not exist on this system")
+    ok = tmp_path / "ok.svg"
+    for argv in (["--out", f"{folder}/x.svg"], ["--out", str(ok), "--steps", f"{folder}/x.html"],
+                 ["--steps", str(tmp_path / "s.html"), "--out", f"{folder}/x.svg"]):
+        status, out, err = run(capsys, "x*x", "--at", "x=2", *argv)
+        assert (status, out) == (2, "")
+        assert err.count("\n") == 1 and f"cannot write '{folder}/x." in err and "no file can be created" in err
+        assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder; /proc and /sys test this")
+def test_a_read_only_folder_is_refused(capsys, tmp_path):
+    locked = tmp_path / "ro"
+    locked.mkdir(mode=0o555)
+    status, out, err = run(capsys, "x*x", "--at", "x=2", "--out", str(tmp_path / "ok.svg"),
+                           "--steps", str(locked / "x.html"))
+    assert (status, out) == (2, "") and "no file can be created in folder" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["ro"] and list(locked.iterdir()) == []
+
+
+def test_a_write_that_fails_late_leaves_nothing_behind(capsys, tmp_path, monkeypatch):
+    import viz.files
+
+    written = []
+    real = viz.files.write_atomic
+
+    def full_disk_on_the_page(path, data):
+        if Path(path).suffix == ".html":
+            raise OSError(28, "No space left on device", str(path))
+        written.append(Path(path).name)
+        real(path, data)
+
+    monkeypatch.setattr(viz.files, "write_atomic", full_disk_on_the_page)
+    fresh, old = tmp_path / "fresh.svg", tmp_path / "old.svg"
+    old.write_text("the drawing from before")
+    for out in (fresh, old):
+        status, stdout, err = run(capsys, "x*x", "--at", "x=2", "--out", str(out), "--steps", str(tmp_path / "s.html"))
+        assert (status, stdout) == (1, "")
+        assert err == (f"python -m viz: error: could not write '{tmp_path / 's.html'}': No space left on device; "
+                       f"nothing was left written\n")
+    assert written[0] == "fresh.svg" and "old.svg" in written, "the drawing was written, then taken back"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.svg"]
+    assert old.read_text() == "the drawing from before"
+
+
+# --- what may be typed (issue 10, item 7; issue 13) -------------------------------------------------------
+
+def gradients(out):
+    """{name: gradient} from the CLI's output lines."""
+    return dict(line.removeprefix("∂f/∂").split(" = ") for line in out.splitlines() if line.startswith("∂f/∂"))
+
+
+@pytest.mark.parametrize(("expr", "value"), [("-x*w", "-6"), ("-1*x", "-2"), ("--x*w", "6"), ("-(x+w)", "-5"),
+                                             ("- x", "-2")])
+def test_an_expression_may_start_with_a_minus_sign(expr, value, capsys):
+    for argv in ([expr, "--at", "x=2", "--at", "w=3"], ["--at", "x=2", expr, "--at", "w=3"],
+                 ["--at", "x=2", "--at", "w=3", expr]):
+        status, out, err = run(capsys, *argv)
+        assert (status, err) == (0, "")
+        assert out.splitlines()[0] == f"f = {value}"
+
+
+def test_an_option_shaped_word_is_an_unknown_option_not_an_expression(capsys):
+    status, out, err = run(capsys, "--x", "--at", "x=1")
+    assert status == 2 and "unknown option '--x'" in err and "goes after --" in err
+    status, out, _ = run(capsys, "--at", "x=1", "--", "--x")
+    assert status == 0 and out.splitlines()[0] == "f = 1"
+
+
+def test_at_names_are_normalised_as_python_reads_identifiers(capsys):
+    for expr, at in (("ｘ * 2", "ｘ=3"), ("x * 2", "ｘ=3"), ("ｘ * 2", "x=3"), ("ﬁ + 1", "fi=2")):
+        status, out, err = run(capsys, expr, "--at", at)
+        assert (status, err) == (0, ""), (expr, at, err)
+        assert out.splitlines()[0] in ("f = 6", "f = 3")
+    status, _, err = run(capsys, "x", "--at", "x=1", "--at", "ｘ=2")
+    assert status == 2 and "--at x is given twice" in err
+
+
+def test_every_missing_name_is_listed_at_once(capsys):
+    status, out, err = run(capsys, "a*x + b*tanh(c) + a", "--at", "x=1")
+    assert status == 2
+    assert err == ("python -m viz: error: unknown names 'a', 'b', 'c': give their values with "
+                   "--at a=VALUE --at b=VALUE --at c=VALUE\n")
+    status, _, err = run(capsys, "x1 * y", "--at", "x=1", "--at", "y=2")
+    assert "unknown name 'x1' (did you mean x?): give its value with --at x1=VALUE" in err
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("tnah", "tanh"), ("Tanh", "tanh"), ("sigmod", "sigmoid"),
+                                              ("ln", "log"), ("atan", "arctan"), ("sqr", "sqrt"), ("expp", "exp")])
+def test_near_miss_function_names_get_a_suggestion(typed, meant, capsys):
+    status, _, err = run(capsys, f"{typed}(x)", "--at", "x=1")
+    assert status == 2 and f"unknown function {typed!r} (did you mean {meant}?)" in err
+
+
+PLAIN_WORDS = {
+    "x^2": "use ** for powers: x**2",
+    "2x": "for a product write 2*x",
+    "2.5x + 1": "for a product write 2.5*x",
+    "3 x": "for a product write 3*x",
+    "1e3x": "for a product write 1e3*x",
+    "2(x + 1)": "2 is not a function; to multiply, write 2*(x + 1)",
+    "x(x + 1)": "x is not a function; to multiply, write x*(x + 1)",
+    "x if x > 0 else -x": "conditional expressions (a if b else c) are not supported",
+}
+
+
+@pytest.mark.parametrize("expr", sorted(PLAIN_WORDS))
+def test_mathematical_habits_get_plain_words(expr, capsys):
+    status, out, err = run(capsys, expr, "--at", "x=1")
+    assert (status, out) == (2, "") and PLAIN_WORDS[expr] in err and err.count("\n") == 1
+
+
+def test_pi_and_e_are_constants_unless_given_with_at(capsys):
+    status, out, _ = run(capsys, "sin(pi * x) + e ** x", "--at", "x=0.5")
+    assert status == 0
+    assert out.splitlines() == [f"f = {format_number(math.sin(math.pi * 0.5) + math.e ** 0.5)}",
+                                f"∂f/∂x = {format_number(math.pi * math.cos(math.pi * 0.5) + math.e ** 0.5)}"]
+    status, out, _ = run(capsys, "e * x", "--at", "x=3", "--at", "e=2")
+    assert out.splitlines() == ["f = 6", "∂f/∂x = 2", "∂f/∂e = 3"]
+    status, _, err = run(capsys, "pi * e", "--at", "x=3")
+    assert status == 2 and "uses no variable" in err
+
+
+def test_color_grads_colours_the_drawing(capsys, tmp_path):
+    plain, coloured = tmp_path / "plain.svg", tmp_path / "coloured.svg"
+    assert run(capsys, "x*w", "--at", "x=2", "--at", "w=-3", "--out", str(plain))[0] == 0
+    assert run(capsys, "x*w", "--at", "x=2", "--at", "w=-3", "--out", str(coloured), "--color-grads")[0] == 0
+    assert "grad &gt; 0" not in plain.read_text(encoding="utf-8")
+    assert "grad &gt; 0" in coloured.read_text(encoding="utf-8")   # the legend of gradient colours
+    status, out, err = run(capsys, "x*w", "--at", "x=2", "--at", "w=-3", "--color-grads")
+    assert (status, out) == (2, "") and "--color-grads colours the --out drawing; give --out" in err
+
+
+def test_print_steps_prints_the_backward_steps(capsys):
+    status, out, err = run(capsys, "tanh(x*w + b)", "--at", "x=0.5", "--at", "w=-1", "--at", "b=0.2", "--print-steps")
+    assert (status, err) == (0, "")
+    x, w, b = Value(0.5, label="x"), Value(-1.0, label="w"), Value(0.2, label="b")
+    f = (x * w + b).tanh()
+    f.label = "f"
+    steps = trace(f).backward()
+    lines = out.splitlines()
+    assert lines[0] == f"f = {format_number(f.data)}"
+    assert lines[1] == "backward pass, one step per node from the output back:"
+    assert "\n".join(lines[2:-3]) == "\n".join(str(step) for step in steps)
+    assert lines[-3:] == [f"∂f/∂x = {format_number(x.grad)}", f"∂f/∂w = {format_number(w.grad)}",
+                          f"∂f/∂b = {format_number(b.grad)}"]
+
+
+def test_max_bytes_sets_the_limit_on_the_stepper(capsys, tmp_path):
+    page = tmp_path / "s.html"
+    status, out, err = run(capsys, "tanh(x*w + b)", "--at", "x=1", "--at", "w=2", "--at", "b=0",
+                           "--steps", str(page), "--max-bytes", "1_000")
+    assert (status, out) == (2, "")
+    assert "--steps: stepping through this graph draws 4 frames of 6 nodes each" in err
+    assert "drop --steps" in err and "raise the limit with --max-bytes N" in err
+    assert not page.exists()
+    for bad in ("0", "-5", "lots", str(10**13)):
+        status, _, err = run(capsys, "x", "--at", "x=1", "--max-bytes", bad)
+        assert status == 2 and "argument --max-bytes" in err
+    status, out, _ = run(capsys, "tanh(x*w + b)", "--at", "x=1", "--at", "w=2", "--at", "b=0", "--steps", str(page))
+    assert status == 0 and page.exists()
+
+
+def test_help_describes_the_options_constants_and_habits():
+    help_text = subprocess.run([sys.executable, "-m", "viz", "--help"], cwd=ROOT, capture_output=True,
+                               text=True, timeout=60).stdout
+    for needed in ("--color-grads", "--print-steps", "--max-bytes", "constants: pi and e",
+                   "a name given with --at is a variable", "x**2", "2*x", "'-x*w'", "not supported", "exit status"):
+        assert needed in help_text, needed
+
+
+# --- hostile text (issue 10, item 9) ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("expr", ["x\x00", "x + \ud800", "x\x1b[2J", "x\u202e+1", "x\n+ y"])
+def test_hostile_expressions_are_one_visible_line(expr, capsys):
+    status, out, err = run(capsys, expr, "--at", "x=1")
+    assert (status, out) == (2, "")
+    assert err.count("\n") == 1 and err.startswith("python -m viz: error: ")
+    assert all(c.isprintable() for c in err[:-1]), repr(err)
+
+
+def test_a_file_name_that_is_not_utf8_is_written_and_printed_visibly(tmp_path):
+    name = os.fsdecode(b"g\xff.svg")      # a surrogate escape: a byte that is not UTF-8
+    done = subprocess.run([sys.executable, "-m", "viz", "x*x", "--at", "x=2", "--out", str(tmp_path / name)],
+                          cwd=ROOT, capture_output=True, timeout=60, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode("utf-8").splitlines()[-1] == f"wrote {tmp_path}/g\\udcff.svg"
+    assert os.listdir(os.fsencode(tmp_path)) == [b"g\xff.svg"]

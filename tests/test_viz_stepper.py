@@ -164,3 +164,19 @@ def test_zoom_switches_between_fitting_the_window_and_actual_size(browser, page)
     browser.find_element("tag name", "body").send_keys("z")
     WebDriverWait(browser, PATIENCE).until(lambda d: d.execute_script(measure) <= window)
     assert zoom.text == "Actual size"
+
+
+def test_hostile_labels_show_as_text_and_run_nothing(browser, tmp_path):
+    """Labels with markup, a NUL, a terminal escape, a lone surrogate and a right-to-left override."""
+    from test_viz import hostile_graph
+    from viz.text import visible
+
+    label = '<img src=x onerror="window.pwned=1">\x00\x1b[31m\ud800\u202e</script>'
+    x, E = hostile_graph(label)
+    path = viz.save_stepper(E, tmp_path / "hostile.html")
+    browser.get(path.as_uri() + "#step=2")
+    counter, caption, _ = state_at(browser, "2 / 3")
+    assert f"∂E{visible(label)}/∂{visible(label)} += -6 × -2 = 12" in caption
+    assert browser.execute_script("return window.pwned === undefined && document.images.length === 0")
+    drawing = [f for f in browser.find_elements("css selector", "section.frame") if f.is_displayed()][0]
+    assert visible(label) in drawing.get_attribute("textContent")

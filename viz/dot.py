@@ -11,11 +11,14 @@ import math
 import re
 from dataclasses import dataclass, field
 from html import escape
-from typing import Callable
+from typing import Any, Callable
 
 import graphviz
 
 from autodiff import Constant, Graph, Parameter, Value, format_number, trace
+from autodiff.arguments import MAX_COUNT, check_bool, check_choice, check_int, describe, is_int
+
+from .text import dot_html, dot_string
 
 NumberFormat = Callable[[float], str] | int
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -55,6 +58,8 @@ _NEURON = re.compile(r"layers\.(\d+)\.neurons\.(\d+)\.")
 
 def kind(node: Value) -> str:
     """'parameter', 'input', 'constant' or 'computed': how a drawing styles the node."""
+    if not isinstance(node, Value):
+        raise TypeError(f"kind() node must be an autodiff Value, got {describe(node)}")
     if isinstance(node, Constant):
         return "constant"
     if node._op is not None:
@@ -62,17 +67,22 @@ def kind(node: Value) -> str:
     return "parameter" if isinstance(node, Parameter) else "input"
 
 
-def number_formatter(number_format: NumberFormat) -> Callable[[float], str]:
-    """A function float -> str from an int (decimals, lecture style) or a callable."""
-    if isinstance(number_format, bool) or not (isinstance(number_format, int) or callable(number_format)):
-        raise TypeError(f"number_format must be an int (decimals) or a callable float -> str, "
-                        f"got {type(number_format).__name__} {number_format!r}")
-    if isinstance(number_format, int):
-        if not 0 <= number_format <= 17:
-            raise ValueError(f"number_format as decimals must be between 0 and 17, got {number_format}")
-        digits = number_format
+def number_formatter(number_format: NumberFormat, name: str = "draw() number_format") -> Callable[[float], str]:
+    """A function float -> str from an int (decimals, lecture style) or a callable returning a str."""
+    if is_int(number_format):
+        digits = check_int(number_format, f"{name} as decimals", low=0, high=17)
         return lambda x: format_number(x, digits)
-    return number_format
+    if isinstance(number_format, (bool, type)) or not callable(number_format):
+        raise TypeError(f"{name} must be an int (decimals, 0 to 17) or a function float -> str, "
+                        f"got {describe(number_format)}")
+
+    def formatted(x: float) -> str:
+        text = number_format(x)
+        if not isinstance(text, str):
+            raise TypeError(f"{name} must return a str, returned {describe(text)} for {x!r}")
+        return text
+
+    return formatted
 
 
 def dead_relu(node: Value) -> bool:
@@ -90,6 +100,8 @@ def neurons(graph: Graph) -> dict[Value, tuple[int, int]]:
     downstream of the activation (the next layer's products take that layer's parameters, a loss
     takes none) is pulled in.
     """
+    if not isinstance(graph, Graph):
+        raise TypeError(f"neurons() graph must be an autodiff Graph (from autodiff.trace), got {describe(graph)}")
     owner: dict[Value, tuple[int, int]] = {}
     pre: set[Value] = set()
     for node in graph.nodes:
@@ -180,11 +192,11 @@ class _Drawing:
 
     def label(self, node: Value) -> str:
         if isinstance(node, Constant):
-            return f"<{escape(self.fmt(node.data))}>"
-        name = escape(self.graph.name(node))
+            return f"<{dot_html(self.fmt(node.data))}>"
+        name = dot_html(self.graph.name(node))
         grad = self.grads.get(node)
-        rows = [f"<B>{name}</B>", f"data {escape(self.fmt(node.data))}",
-                f"grad {escape(grad)}" if grad is not None else "grad"]
+        rows = [f"<B>{name}</B>", f"data {dot_html(self.fmt(node.data))}",
+                f"grad {dot_html(grad)}" if grad is not None else "grad"]
         cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
         return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
 
@@ -242,7 +254,8 @@ class _Drawing:
             dot.graph_attr.update(QUICK_LAYOUT)
         if self.caption:
             lines = self.caption.split("\n")
-            dot.graph_attr.update(label="\\l".join(lines) + "\\l", labelloc="t", labeljust="l", fontsize="13")
+            dot.graph_attr.update(label="\\l".join(map(dot_string, lines)) + "\\l", labelloc="t", labeljust="l",
+                                  fontsize="13")
         owner = neurons(self.graph) if self.clusters else {}
         loose: list[tuple[str, dict]] = []
         grouped: dict[tuple[int, int], list[tuple[str, dict]]] = {}
@@ -319,30 +332,39 @@ def _locals(node: Value) -> list[float]:
     return [float(x) for x in node._op.local(node.data, *[p.data for p in node.parents])]
 
 
-def check_options(rankdir: str, max_nodes: int, **flags: bool) -> None:
-    """Raise TypeError/ValueError for a bad layout direction, node limit or on/off option."""
+def check_options(caller: str, rankdir: str, max_nodes: int, **flags: bool) -> int:
+    """Raise TypeError/ValueError naming `caller` for a bad layout direction, node limit or on/off option."""
     for name, flag in flags.items():
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False, got {type(flag).__name__} {flag!r:.40}")
-    if not isinstance(rankdir, str):
-        raise TypeError(f"rankdir must be a str, one of {', '.join(RANKDIRS)}; got {type(rankdir).__name__} "
-                        f"{rankdir!r:.40}")
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
-        raise TypeError(f"max_nodes must be an int, got {type(max_nodes).__name__} {max_nodes!r}")
-    if max_nodes < 1:
-        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
+        check_bool(flag, f"{caller} {name}")
+    check_choice(rankdir, f"{caller} rankdir", RANKDIRS)
+    return check_int(max_nodes, f"{caller} max_nodes", low=1, high=MAX_COUNT)
 
 
-def as_graph(output: Value | Graph) -> Graph:
-    """The traced graph of a Value (a Graph is passed through)."""
+def as_graph(output: Any, caller: str = "draw()") -> Graph:
+    """The traced graph of a Value (a Graph is passed through); TypeError naming `caller` for anything else."""
     if isinstance(output, Graph):
         return output
     if not isinstance(output, Value):
-        raise TypeError(f"expected an autodiff Value or Graph to draw, got {type(output).__name__} "
-                        f"{output!r:.60}")
+        raise TypeError(f"{caller} output must be an autodiff Value or Graph, got {describe(output)}")
     return trace(output)
+
+
+DRAW_OPTIONS = ("rankdir", "number_format", "color_grads", "clusters", "legend", "max_nodes")
+
+
+def drawing(output: Value | Graph, caller: str, *, rankdir: str = "LR", number_format: NumberFormat = format_number,
+            color_grads: bool = False, clusters: bool = True, legend: bool = True,
+            max_nodes: int = DEFAULT_MAX_NODES) -> graphviz.Digraph:
+    """`draw`, with errors naming `caller`."""
+    graph = as_graph(output, caller)
+    fmt = number_formatter(number_format, f"{caller} number_format")
+    max_nodes = check_options(caller, rankdir, max_nodes, color_grads=color_grads, clusters=clusters,
+                              legend=legend)
+    grads = {node: fmt(node.grad) for node in graph.nodes}
+    picture = _Drawing(graph, fmt, grads, rankdir=rankdir, clusters=clusters, legend=legend,
+                       max_nodes=max_nodes,
+                       gradient_of={node: node.grad for node in graph.nodes} if color_grads else None)
+    return picture.digraph()
 
 
 def draw(output: Value | Graph, *, rankdir: str = "LR", number_format: NumberFormat = format_number,
@@ -365,11 +387,5 @@ def draw(output: Value | Graph, *, rankdir: str = "LR", number_format: NumberFor
     >>> 'grad 6' in draw(y).source
     True
     """
-    fmt = number_formatter(number_format)
-    check_options(rankdir, max_nodes, color_grads=color_grads, clusters=clusters, legend=legend)
-    graph = as_graph(output)
-    grads = {node: fmt(node.grad) for node in graph.nodes}
-    drawing = _Drawing(graph, fmt, grads, rankdir=rankdir, clusters=clusters, legend=legend,
-                       max_nodes=max_nodes,
-                       gradient_of={node: node.grad for node in graph.nodes} if color_grads else None)
-    return drawing.digraph()
+    return drawing(output, "draw()", rankdir=rankdir, number_format=number_format, color_grads=color_grads,
+                   clusters=clusters, legend=legend, max_nodes=max_nodes)

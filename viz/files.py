@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import graphviz
 
 from autodiff import Graph, Value
+from autodiff.arguments import check_path, describe
 
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = ("install Graphviz: Debian/Ubuntu `sudo apt-get install graphviz`, macOS `brew install graphviz`, "
@@ -26,26 +29,25 @@ class DotNotFoundError(RuntimeError):
                          f"{INSTALL_HINT}")
 
 
-def output_format(path: str | os.PathLike, allowed: tuple[str, ...] = FORMATS) -> str:
-    """The format a path's extension asks for ('svg', 'png' or 'pdf'); ValueError for any other."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r:.60}")
+def output_format(path: Any, allowed: tuple[str, ...] = FORMATS, name: str = "path") -> str:
+    """The format a path's extension asks for (one of `allowed`); ValueError naming `name` for any other."""
+    path = check_path(path, name)
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in allowed:
         shown = f"'.{suffix}'" if suffix else "no extension"
-        raise ValueError(f"cannot tell what to write from {os.fspath(path)!r} ({shown}); "
+        raise ValueError(f"{name}: cannot tell what to write from {path!r} ({shown}); "
                          f"use one of {', '.join('.' + f for f in allowed)}")
     return suffix
 
 
-def check_format(format: str) -> str:
+def check_format(format: Any, name: str = "format") -> str:
     """A format name ('svg', 'png', 'pdf', any case, with or without a dot), checked."""
     if not isinstance(format, str):
-        raise TypeError(f"format must be a str, one of {', '.join(FORMATS)}; got {type(format).__name__}")
-    name = format.lower().lstrip(".")
-    if name not in FORMATS:
-        raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
-    return name
+        raise TypeError(f"{name} must be a str, one of {', '.join(FORMATS)}; got {describe(format)}")
+    lowered = format.lower().lstrip(".")
+    if lowered not in FORMATS:
+        raise ValueError(f"{name} must be one of {', '.join(FORMATS)}, got {format!r}")
+    return lowered
 
 
 def run_dot(source: str, format: str) -> bytes:
@@ -83,14 +85,86 @@ def _umask() -> int:
     return mask
 
 
-def writable_path(path: str | os.PathLike) -> Path:
-    """The path as a Path, after checking its folder exists (so nothing fails half-way later)."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r}")
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise ValueError(f"cannot write {os.fspath(path)!r}: folder {os.fspath(path.parent)!r} does not exist")
-    return path
+def _check_can_create_files(folder: Path, shown: str, name: str) -> None:
+    """ValueError unless a file can be created in `folder` (tried with an empty file, removed at once).
+
+    Permissions alone cannot tell: root may write a read-only folder, and nobody can create
+    files in /proc or /sys whatever their modes say.
+    """
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".viz-probe-")
+    except OSError as error:
+        raise ValueError(f"{name}: cannot write {shown!r}: no file can be created in folder "
+                         f"{os.fspath(folder)!r} ({error.strerror or error})") from None
+    os.close(handle)
+    with suppress(OSError):
+        os.unlink(probe)
+
+
+def writable_path(path: Any, name: str = "path") -> Path:
+    """The path as a Path, after checking everything that can fail later: it is a non-empty path, not a
+    folder or a device, and its folder exists and accepts new files (a symlink is checked at its target)."""
+    shown = check_path(path, name)
+    target = Path(os.path.realpath(shown))
+    if target.is_dir():
+        raise ValueError(f"{name}: cannot write {shown!r}: it is a folder; give a file name inside it")
+    if target.exists() and not target.is_file():
+        raise ValueError(f"{name}: cannot write {shown!r}: it is not a regular file (a device, a pipe or a socket)")
+    if not target.parent.is_dir():
+        raise ValueError(f"{name}: cannot write {shown!r}: folder {os.fspath(Path(shown).parent)!r} does not exist")
+    _check_can_create_files(target.parent, shown, name)
+    return Path(shown)
+
+
+def checked_folder(folder: Any, name: str = "folder") -> Path:
+    """The folder as a Path, after checking it is (or can be created as) a folder that accepts new files."""
+    shown = check_path(folder, name)
+    existing = Path(os.path.realpath(shown))
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "it is" if existing == Path(os.path.realpath(shown)) else f"{os.fspath(existing)!r} is"
+        raise ValueError(f"{name}: cannot write into {shown!r}: {what} a file, not a folder")
+    _check_can_create_files(existing, shown, name)
+    return Path(shown)
+
+
+def make_folder(folder: Path) -> list[Path]:
+    """Create `folder` and any missing parents; return the folders created, outermost first."""
+    missing = []
+    current = Path(os.path.realpath(folder))
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        path.mkdir()
+    return missing[::-1]
+
+
+def write_all(files: list[tuple[Path, bytes | str]], created: list[Path] = ()) -> None:
+    """Write every file or leave things as they were: if one write fails, the files written before it are
+    removed (or given back their old contents) and the `created` folders removed, then the error is raised."""
+    done: list[tuple[Path, bytes | None]] = []
+    path = None
+    try:
+        for path, data in files:
+            target = Path(os.path.realpath(path))
+            before = target.read_bytes() if target.is_file() else None
+            write_atomic(path, data)
+            done.append((target, before))
+    except BaseException as error:
+        for target, before in reversed(done):
+            with suppress(OSError):
+                if before is None:
+                    target.unlink()
+                else:
+                    write_atomic(target, before)
+        for folder in reversed(created):
+            with suppress(OSError):
+                folder.rmdir()
+        if isinstance(error, OSError) and path is not None:
+            raise OSError(error.errno, error.strerror, os.fspath(path)) from error
+        raise
 
 
 def render(output: Value | Graph | graphviz.Digraph, path: str | os.PathLike, **draw_options) -> Path:
@@ -100,16 +174,21 @@ def render(output: Value | Graph | graphviz.Digraph, path: str | os.PathLike, **
     Digraph such as a frame of `backward_frames`. If Graphviz's `dot` is missing, the DOT source is
     written beside `path` (same name, `.dot`) and DotNotFoundError says how to install Graphviz.
     """
-    from .dot import draw
+    from .dot import DRAW_OPTIONS, as_graph, drawing
 
-    format = output_format(path)
-    path = writable_path(path)
     if isinstance(output, graphviz.Digraph):
         if draw_options:
             raise TypeError(f"render() got drawing options {sorted(draw_options)} with a ready Digraph")
-        source = output.source
     else:
-        source = draw(output, **draw_options).source
+        as_graph(output, "render()")
+        unknown = sorted(set(draw_options) - set(DRAW_OPTIONS))
+        if unknown:
+            raise TypeError(f"render() got unknown options {', '.join(map(repr, unknown))}; "
+                            f"the options are {', '.join(DRAW_OPTIONS)}")
+    format = output_format(path, FORMATS, "render() path")
+    path = writable_path(path, "render() path")
+    source = output.source if isinstance(output, graphviz.Digraph) else \
+        drawing(output, "render()", **draw_options).source
     try:
         data = run_dot(source, format)
     except DotNotFoundError:

@@ -11,9 +11,8 @@ from autodiff import Graph, Value, format_number
 
 from .dot import DEFAULT_MAX_NODES, NumberFormat, as_graph
 from .files import output_format, run_dot_many, writable_path, write_atomic
-from .steps import frames
-
-DEFAULT_MAX_STEPS = 400
+from .steps import DEFAULT_MAX_BYTES, frames
+from .text import visible
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0; color: #1a202c; }
@@ -91,42 +90,22 @@ def inline_svg(svg: str, prefix: str) -> str:
     return re.sub(r'\bid="', f'id="{prefix}', svg[start:])
 
 
-def check_step_count(graph: Graph, max_steps: int = DEFAULT_MAX_STEPS) -> None:
-    """Raise ValueError if the backward pass of `graph` has more than `max_steps` steps (one layout each)."""
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int):
-        raise TypeError(f"max_steps must be an int, got {type(max_steps).__name__} {max_steps!r}")
-    if max_steps < 1:
-        raise ValueError(f"max_steps must be at least 1, got {max_steps}")
-    steps = sum(1 for node in graph.nodes if node._op is not None)
-    if steps > max_steps:
-        raise ValueError(f"the backward pass of this graph has {steps} steps, more than max_steps={max_steps}; "
-                         f"step through a smaller graph, or pass a larger max_steps (each step is one layout)")
-
-
-def save_stepper(output: Value | Graph, path: str | os.PathLike, *, rankdir: str = "LR",
+def stepper_page(output: Value | Graph, caller: str, *, rankdir: str = "LR",
                  number_format: NumberFormat = format_number, clusters: bool = True, legend: bool = True,
-                 max_nodes: int = DEFAULT_MAX_NODES, max_steps: int = DEFAULT_MAX_STEPS) -> Path:
-    """Write one self-contained HTML page that steps through the backward pass of `output`; return its path.
-
-    One frame per backward step, then a final frame with every gradient filled in. Previous/Next
-    buttons and the arrow keys move between frames; a counter and the step's arithmetic are shown;
-    `page.html#step=5` opens at the fifth frame. Drawing options are those of `viz.draw`. A graph
-    with more than `max_steps` steps is refused (each frame is a separate Graphviz layout).
-    """
-    output_format(path, ("html", "htm"))
-    path = writable_path(path)
-    graph = as_graph(output)
-    check_step_count(graph, max_steps)
-    pictures = frames(graph, rankdir=rankdir, number_format=number_format, clusters=clusters, legend=legend,
-                      max_nodes=max_nodes, captions_in_drawing=False, final=True)
+                 max_nodes: int = DEFAULT_MAX_NODES, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The HTML of `save_stepper`'s page; errors name `caller`."""
+    graph = as_graph(output, caller)
+    pictures = frames(graph, caller=caller, rankdir=rankdir, number_format=number_format, clusters=clusters,
+                      legend=legend, max_nodes=max_nodes, max_bytes=max_bytes, captions_in_drawing=False,
+                      final=True)
     svgs = run_dot_many([p.digraph.source for p in pictures], "svg")
     sections = []
     for k, (picture, svg) in enumerate(zip(pictures, svgs), start=1):
         sections.append(f'<section class="frame" id="frame-{k}" data-node="{escape(picture.node_name)}" '
                         f'data-caption="{escape(picture.caption)}" hidden>\n'
                         f'{inline_svg(svg.decode("utf-8"), f"f{k}-")}\n</section>')
-    title = f"Backward pass of {graph.name(graph.output)}"
-    page = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    title = f"Backward pass of {visible(graph.name(graph.output))}"
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
             f'<header><button id="prev" type="button">◀ Previous</button>'
             f'<span id="counter">1 / {len(pictures)}</span>'
@@ -136,5 +115,23 @@ def save_stepper(output: Value | Graph, path: str | os.PathLike, *, rankdir: str
             f'</header>\n'
             f'<pre id="caption"></pre>\n<main id="frames">\n' + "\n".join(sections) +
             f"\n</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n")
+
+
+def save_stepper(output: Value | Graph, path: str | os.PathLike, *, rankdir: str = "LR",
+                 number_format: NumberFormat = format_number, clusters: bool = True, legend: bool = True,
+                 max_nodes: int = DEFAULT_MAX_NODES, max_bytes: int = DEFAULT_MAX_BYTES) -> Path:
+    """Write one self-contained HTML page that steps through the backward pass of `output`; return its path.
+
+    One frame per backward step, then a final frame with every gradient filled in. Previous/Next
+    buttons and the arrow keys move between frames; a counter and the step's arithmetic are shown;
+    `page.html#step=5` opens at the fifth frame. Drawing options are those of `viz.draw`. A graph
+    whose frames would take more than `max_bytes` bytes of DOT (estimated before anything is drawn;
+    20 MB by default, a page of about 70 MB) is refused with a ValueError that says what to do instead.
+    """
+    as_graph(output, "save_stepper()")
+    output_format(path, ("html", "htm"), "save_stepper() path")
+    path = writable_path(path, "save_stepper() path")
+    page = stepper_page(output, "save_stepper()", rankdir=rankdir, number_format=number_format,
+                        clusters=clusters, legend=legend, max_nodes=max_nodes, max_bytes=max_bytes)
     write_atomic(path, page)
     return path
