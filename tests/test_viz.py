@@ -476,10 +476,21 @@ def test_max_bytes_raises_or_lowers_the_limit(function, lecture, tmp_path):
         STEPPING[function](E, tmp_path, max_bytes=100_000)
     assert list(tmp_path.iterdir()) == []
     STEPPING[function](E, tmp_path, max_bytes=1_000_000)
-    chain = tanh_chain(120)   # about 7 MB: drawn by default; refused below that
-    with pytest.raises(ValueError, match="draws 120 frames of 121 nodes each"):
-        viz.backward_frames(chain, max_bytes=5_000_000)
-    assert len(viz.backward_frames(chain)) == 120
+
+
+def test_the_default_limit_draws_what_a_lower_one_refuses():
+    chain = tanh_chain(100)   # about 4.6 MB of DOT
+    with pytest.raises(ValueError, match="draws 100 frames of 101 nodes each, about 4.6 MB"):
+        viz.backward_frames(chain, max_bytes=4_000_000)
+    assert len(viz.backward_frames(chain)) == 100
+
+
+@pytest.mark.parametrize("module", ["viz", "viz.cli", "viz.dot", "viz.files", "viz.page", "viz.steps", "viz.text"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0
 
 
 # --- labels that are not plain text (issue 10, item 9) -----------------------------------------------

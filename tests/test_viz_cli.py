@@ -147,7 +147,10 @@ def test_out_at_a_folder_a_device_or_an_empty_path_is_refused(capsys, tmp_path, 
         assert err.count("\n") == 1 and reason in err, err
     status, _, err = run(capsys, "x*x", "--at", "x=2", "--steps", "")
     assert status == 2 and "--steps must be a path, got an empty string" in err
-    assert [p.name for p in tmp_path.iterdir()] == ["folder.svg"]
+    os.mkfifo(tmp_path / "pipe.svg")
+    status, _, err = run(capsys, "x*x", "--at", "x=2", "--out", str(tmp_path / "pipe.svg"))
+    assert status == 2 and "it is not a regular file" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.svg", "pipe.svg"]
 
 
 @pytest.mark.parametrize("folder", ["/proc", "/proc/self", "/sys"])
@@ -196,6 +199,15 @@ def test_a_write_that_fails_late_leaves_nothing_behind(capsys, tmp_path, monkeyp
     assert written[0] == "fresh.svg" and "old.svg" in written, "the drawing was written, then taken back"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.svg"]
     assert old.read_text() == "the drawing from before"
+
+
+def test_without_graphviz_nothing_is_written_and_the_message_says_how_to_install(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    status, out, err = run(capsys, "x*x", "--at", "x=2", "--out", str(tmp_path / "g.svg"),
+                           "--steps", str(tmp_path / "s.html"))
+    assert (status, out) == (1, "")
+    assert err.count("\n") == 1 and "apt-get install graphviz" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- what may be typed (issue 10, item 7; issue 13) -------------------------------------------------------

@@ -2,8 +2,11 @@
 
 `draw(output)` returns a `graphviz.Digraph` (it shows inline in Jupyter); `render(output, path)`
 writes SVG, PNG or PDF; `backward_frames`, `save_frames` and `save_stepper` show the backward
-pass one step at a time. `python -m viz "tanh(x*w + b)" --at x=0.5 --at w=-1 --at b=0.2` is the
-command line. viz imports only `autodiff` (and graphviz).
+pass one step at a time, up to `max_bytes` of drawing (10 MB of Graphviz input by default,
+estimated before anything is drawn). Labels are shown as written, except that control characters,
+lone surrogates and invisible reordering marks appear as escapes (`a\\x00b`).
+`python -m viz "tanh(x*w + b)" --at x=0.5 --at w=-1 --at b=0.2` is the command line. viz imports
+only `autodiff` (and graphviz).
 """
 
 from .dot import draw, kind, neurons

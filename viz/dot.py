@@ -378,7 +378,8 @@ def draw(output: Value | Graph, *, rankdir: str = "LR", number_format: NumberFor
     decimals or a function float -> str (default: the lecture's 9 decimals, small numbers never
     shown as 0). `color_grads` fills nodes and colours edges by gradient sign (blue +, red −) and
     size. `clusters` groups an nn model's neurons and layers by their parameter labels. Beyond
-    `max_nodes` Values only those nearest the output are drawn, with a note saying so.
+    `max_nodes` Values only those nearest the output are drawn, with a note saying so. A label's
+    control characters, lone surrogates and reordering marks are drawn as escapes (`a\\x00b`).
 
     >>> from autodiff import Value
     >>> x = Value(3.0, label='x')

@@ -130,15 +130,24 @@ def checked_folder(folder: Any, name: str = "folder") -> Path:
 
 
 def make_folder(folder: Path) -> list[Path]:
-    """Create `folder` and any missing parents; return the folders created, outermost first."""
+    """Create `folder` and any missing parents; return the folders created, outermost first (or, if one
+    cannot be created, remove those that were and raise)."""
     missing = []
     current = Path(os.path.realpath(folder))
     while not current.exists():
         missing.append(current)
         current = current.parent
-    for path in reversed(missing):
-        path.mkdir()
-    return missing[::-1]
+    created = []
+    try:
+        for path in reversed(missing):
+            path.mkdir()
+            created.append(path)
+    except OSError:
+        for path in reversed(created):
+            with suppress(OSError):
+                path.rmdir()
+        raise
+    return created
 
 
 def write_all(files: list[tuple[Path, bytes | str]], created: list[Path] = ()) -> None:
@@ -180,7 +189,7 @@ def render(output: Value | Graph | graphviz.Digraph, path: str | os.PathLike, **
         if draw_options:
             raise TypeError(f"render() got drawing options {sorted(draw_options)} with a ready Digraph")
     else:
-        as_graph(output, "render()")
+        output = as_graph(output, "render()")
         unknown = sorted(set(draw_options) - set(DRAW_OPTIONS))
         if unknown:
             raise TypeError(f"render() got unknown options {', '.join(map(repr, unknown))}; "

@@ -126,12 +126,12 @@ def save_stepper(output: Value | Graph, path: str | os.PathLike, *, rankdir: str
     buttons and the arrow keys move between frames; a counter and the step's arithmetic are shown;
     `page.html#step=5` opens at the fifth frame. Drawing options are those of `viz.draw`. A graph
     whose frames would take more than `max_bytes` bytes of DOT (estimated before anything is drawn;
-    20 MB by default, a page of about 70 MB) is refused with a ValueError that says what to do instead.
+    10 MB by default, a page of about 37 MB) is refused with a ValueError that says what to do instead.
     """
-    as_graph(output, "save_stepper()")
+    graph = as_graph(output, "save_stepper()")
     output_format(path, ("html", "htm"), "save_stepper() path")
     path = writable_path(path, "save_stepper() path")
-    page = stepper_page(output, "save_stepper()", rankdir=rankdir, number_format=number_format,
+    page = stepper_page(graph, "save_stepper()", rankdir=rankdir, number_format=number_format,
                         clusters=clusters, legend=legend, max_nodes=max_nodes, max_bytes=max_bytes)
     write_atomic(path, page)
     return path

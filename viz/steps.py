@@ -237,7 +237,7 @@ def backward_frames(output: Value | Graph, *, rankdir: str = "LR", number_format
 
     The stored gradients of the graph are left as they were. Options are those of `viz.draw`, and
     `max_bytes`: a graph whose frames would take more than this many bytes of DOT together
-    (estimated before anything is drawn; 20 MB by default) is refused with a ValueError.
+    (estimated before anything is drawn; 10 MB by default) is refused with a ValueError.
 
     >>> from autodiff import Value
     >>> x = Value(2.0, label='x')
@@ -267,10 +267,10 @@ def save_frames(output: Value | Graph, folder: str | os.PathLike, format: str = 
     if unknown:
         raise TypeError(f"save_frames() got unknown options {', '.join(map(repr, unknown))}; "
                         f"the options are {', '.join(FRAME_OPTIONS)}")
-    as_graph(output, "save_frames()")
+    graph = as_graph(output, "save_frames()")
     folder = checked_folder(folder, "save_frames() folder")
     format = check_format(format, "save_frames() format")
-    pictures = frames(output, caller="save_frames()", **options)
+    pictures = frames(graph, caller="save_frames()", **options)
     digits = max(3, len(str(len(pictures))))
     names = [f"step_{k:0{digits}d}" for k in range(1, len(pictures) + 1)]
     sources = [picture.digraph.source for picture in pictures]
