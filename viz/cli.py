@@ -216,7 +216,9 @@ def parse(expr: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]
         raise Rejected(f"expression has {count} parts; the limit is {MAX_NODES}")
     if _depth(tree) > MAX_DEPTH:
         raise Rejected(f"expression is nested more than {MAX_DEPTH} levels deep")
-    variables = {name: Value(value, label=name) for name, value in values.items()}
+    # Python reads identifiers in NFKC form (ｘ is x); so are the names given
+    named = {unicodedata.normalize("NFKC", name): value for name, value in values.items()}
+    variables = {name: Value(value, label=name) for name, value in named.items()}
     builder = _Builder(variables, source)
     out = builder.build(tree.body)
     if builder.missing:
