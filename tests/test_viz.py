@@ -385,11 +385,15 @@ def test_an_nn_model_reads_as_layers():
 def test_stepper_refuses_before_writing(lecture, tmp_path):
     with pytest.raises(ValueError, match=r"\.html, \.htm"):
         viz.save_stepper(lecture[0], tmp_path / "steps.svg")
+    from viz.steps import estimate, megabytes
     graph = trace(lecture[0])
     frames = sum(1 for node in graph.nodes if not node.is_leaf) + 1
     boxes = sum(1 for node in graph.nodes if not isinstance(node, Constant))
-    with pytest.raises(ValueError, match=f"draws {frames} frames of {boxes} nodes each, about 0.4 MB of Graphviz "
-                                         f"input, more than the limit of 0.1 MB; draw it once without steps"):
+    size = estimate(graph, format_number, 2000, final=True)
+    assert 0.2e6 < size.bytes < 1e6, "the lecture's 24 frames take about 0.4 MB"
+    with pytest.raises(ValueError, match=f"draws {frames} frames of {boxes} nodes each, about "
+                                         f"{megabytes(size.bytes)} of Graphviz input, more than the limit of "
+                                         f"0.1 MB; draw it once without steps"):
         viz.save_stepper(lecture[0], tmp_path / "steps.html", max_bytes=100_000)
     with pytest.raises(TypeError, match="save_stepper\\(\\) max_bytes must be an int from 1 to .*, got str '400'"):
         viz.save_stepper(lecture[0], tmp_path / "steps.html", max_bytes="400")
@@ -455,15 +459,18 @@ def test_a_1000_link_chain_is_refused_before_any_work(function, tmp_path, monkey
     def no_work(*args, **kwargs):
         raise AssertionError("the backward pass was stepped through before the size was checked")
 
+    from viz.steps import estimate, megabytes
     monkeypatch.setattr("viz.steps.sweep", no_work)
     chain = tanh_chain(1000)
-    frames = 1000 + (function == "save_stepper")
+    final = function == "save_stepper"
+    size = estimate(trace(chain), format_number, 2000, final)
+    assert size.bytes > 300e6, "a thousand frames of a thousand nodes: hundreds of megabytes"
     with pytest.raises(ValueError) as refused:
         STEPPING[function](chain, tmp_path)
     message = str(refused.value)
-    assert message.startswith(f"{function}(): stepping through this graph draws {frames:,} frames of 1,001 nodes "
-                              f"each, about 4")     # about 440 MB
-    assert "more than the limit of 10 MB" in message
+    assert message.startswith(f"{function}(): stepping through this graph draws {1000 + final:,} frames of 1,001 "
+                              f"nodes each, about {megabytes(size.bytes)} of Graphviz input, more than the limit "
+                              f"of 10 MB; ")
     for advice in ("draw it once without steps (viz.draw or viz.render)", "a smaller graph", "max_bytes="):
         assert advice in message
     assert list(tmp_path.iterdir()) == []
@@ -478,10 +485,14 @@ def test_max_bytes_raises_or_lowers_the_limit(function, lecture, tmp_path):
     STEPPING[function](E, tmp_path, max_bytes=1_000_000)
 
 
-def test_the_default_limit_draws_what_a_lower_one_refuses():
-    chain = tanh_chain(100)   # about 4.6 MB of DOT
-    with pytest.raises(ValueError, match="draws 100 frames of 101 nodes each, about 4.6 MB"):
-        viz.backward_frames(chain, max_bytes=4_000_000)
+def test_the_limit_is_the_estimate_and_the_default_draws_a_100_step_chain():
+    from viz.steps import DEFAULT_MAX_BYTES, estimate
+    chain = tanh_chain(100)
+    size = estimate(trace(chain), format_number, 2000, final=False)
+    assert 1e6 < size.bytes < DEFAULT_MAX_BYTES, "about 5 MB"
+    with pytest.raises(ValueError, match="draws 100 frames of 101 nodes each"):
+        viz.backward_frames(chain, max_bytes=size.bytes - 1)
+    assert len(viz.backward_frames(chain, max_bytes=size.bytes)) == 100
     assert len(viz.backward_frames(chain)) == 100
 
 
