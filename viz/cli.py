@@ -288,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", metavar="FILE.html", help="write the backward-pass stepper page")
     parser.add_argument("--max-bytes", metavar="N", type=_max_bytes, default=DEFAULT_MAX_BYTES,
                         help=f"refuse a --steps page whose drawings would take more than N bytes of "
-                             f"Graphviz input (default {DEFAULT_MAX_BYTES:,}, a page of about 35 MB)")
+                             f"Graphviz input (default {DEFAULT_MAX_BYTES:,}, a page of about 37 MB)")
     parser.add_argument("--print-steps", action="store_true",
                         help="print each step of the backward pass as text")
     return parser
