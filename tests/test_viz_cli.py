@@ -166,14 +166,29 @@ def test_a_folder_no_file_can_be_created_in_is_refused_and_nothing_is_left(folde
         assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder; /proc and /sys test this")
-def test_a_read_only_folder_is_refused(capsys, tmp_path):
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder no file can be created in, for this user: mode 0555, or for root (whom modes do not
+    stop) the immutable attribute."""
     locked = tmp_path / "ro"
     locked.mkdir(mode=0o555)
+    immutable = os.geteuid() == 0
+    if immutable:
+        subprocess.run(["chattr", "+i", str(locked)], check=True, capture_output=True)
+    try:
+        with pytest.raises(OSError):
+            (locked / "probe").touch()
+        yield locked
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(locked)], check=True, capture_output=True)
+
+
+def test_a_read_only_folder_is_refused(capsys, tmp_path, read_only_folder):
     status, out, err = run(capsys, "x*x", "--at", "x=2", "--out", str(tmp_path / "ok.svg"),
-                           "--steps", str(locked / "x.html"))
+                           "--steps", str(read_only_folder / "x.html"))
     assert (status, out) == (2, "") and "no file can be created in folder" in err
-    assert [p.name for p in tmp_path.iterdir()] == ["ro"] and list(locked.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["ro"] and list(read_only_folder.iterdir()) == []
 
 
 def test_a_write_that_fails_late_leaves_nothing_behind(capsys, tmp_path, monkeypatch):
