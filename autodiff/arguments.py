@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+from collections.abc import Sequence
 from typing import Any, Iterable
 
 import numpy as np
@@ -27,7 +28,8 @@ MAX_COUNT = 10**9
 
 def describe(value: Any) -> str:
     """'int 3', "str 'a'": a value's type and a repr short enough for one line of an error."""
-    shown = repr(value)
+    # a numpy scalar shows as its number (repr gives np.int64(3) in numpy 2)
+    shown = repr(value.item() if isinstance(value, np.generic) else value)
     if len(shown) > 60:
         shown = shown[:57] + "..."
     return f"{type(value).__name__} {shown}"
@@ -77,12 +79,14 @@ def check_count(value: Any, name: str, high: int = MAX_COUNT) -> int:
 
 
 def check_real(value: Any, name: str, *, low: float | None = None, high: float | None = None,
-               low_open: bool = False, finite: bool = True) -> float:
+               low_open: bool = False, high_open: bool = False, finite: bool = True) -> float:
     """`value` as a float, if it is a real number (not a bool), finite unless `finite=False`,
-    within [low, high] (or (low, high] with `low_open`)."""
+    within [low, high] (either end left out with `low_open` / `high_open`)."""
     kind = "a finite number" if finite else "a number"
-    if low is not None and high is not None and low_open:
-        bounds = f"> {float(low):g} and <= {float(high):g}"
+    if low is not None and high is not None and (low_open or high_open):
+        bounds = f"{'>' if low_open else '>='} {float(low):g} and {'<' if high_open else '<='} {float(high):g}"
+    elif high is not None and high_open:
+        bounds = f"< {float(high):g}"
     else:
         bounds = _bounds(None if low is None else float(low), None if high is None else float(high), low_open)
     wanted = f"{kind} {bounds}".rstrip()
@@ -94,7 +98,7 @@ def check_real(value: Any, name: str, *, low: float | None = None, high: float |
         raise ValueError(f"{name} must be {wanted}, got an int too large for a float") from None
     if (number != number or (finite and not math.isfinite(number))
             or (low is not None and (number <= low if low_open else number < low))
-            or (high is not None and number > high)):
+            or (high is not None and (number >= high if high_open else number > high))):
         raise ValueError(f"{name} must be {wanted}, got {describe(value)}")
     return number
 
@@ -129,3 +133,73 @@ def check_path(value: Any, name: str) -> str:
     if "\0" in path:
         raise ValueError(f"{name} must be a path without NUL characters, got {path!r}")
     return path
+
+
+# A seed is any int numpy's and Python's generators both take the same way.
+MAX_SEED = 2**64 - 1
+
+
+def check_seed(value: Any, name: str) -> int:
+    """A seed for a random generator: an int from 0 to 2**64 − 1 (None is not one: runs repeat)."""
+    if value is None:
+        raise TypeError(f"{name} must be an int from 0 to 2**64 - 1, got None; every run here is "
+                        f"seeded so that it can be repeated (leave the argument out for seed 0)")
+    return check_int(value, name, low=0, high=MAX_SEED)
+
+
+def check_instance(value: Any, name: str, kind: type | tuple[type, ...], what: str) -> Any:
+    """`value` if it is an instance of `kind`; `what` says in words what is expected."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {what}, got {describe(value)}")
+    return value
+
+
+def is_sequence(value: Any) -> bool:
+    """True for a list, tuple, numpy array or other sequence, never for a str or bytes."""
+    if isinstance(value, np.ndarray):
+        return True
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
+
+
+def check_reals(value: Any, name: str, *, length: int | None = None, finite: bool = True) -> list[float]:
+    """A non-empty 1-D sequence of real numbers (not bools; finite unless `finite=False`), as floats;
+    exactly `length` of them when given."""
+    wanted = f"a list of {length if length is not None else 'one or more'} {'finite ' if finite else ''}numbers"
+    if not is_sequence(value) or isinstance(value, np.ndarray) and value.ndim != 1:
+        shown = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else describe(value)
+        raise TypeError(f"{name} must be {wanted}, got {shown}")
+    if len(value) == 0 or (length is not None and len(value) != length):
+        raise ValueError(f"{name} must be {wanted}, got {len(value)}")
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        floats = value.astype(float)
+        if finite and not np.isfinite(floats).all():
+            i = int(np.flatnonzero(~np.isfinite(floats))[0])
+            raise ValueError(f"{name}[{i}] must be a finite number, got {float(floats[i])!r}")
+        return floats.tolist()
+    return [check_real(v, f"{name}[{i}]", finite=finite) for i, v in enumerate(value)]
+
+
+def check_table(value: Any, name: str, *, width: int | None = None, what: str = "the model takes") -> np.ndarray:
+    """A non-empty 2-D table of finite real numbers (rows of equal length; `width` columns when
+    given), as a float array: a list of rows or a 2-D numpy array."""
+    wanted = "a table of finite numbers (a 2-D array, or a list of rows of equal length)"
+    if not is_sequence(value):
+        raise TypeError(f"{name} must be {wanted}, got {describe(value)}")
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        if value.ndim != 2:
+            raise ValueError(f"{name} must be {wanted}, got an array of shape {value.shape}")
+        table = value.astype(float)
+        if not np.isfinite(table).all():
+            i, j = (int(k) for k in np.argwhere(~np.isfinite(table))[0])
+            raise ValueError(f"{name}[{i}][{j}] must be a finite number, got {float(table[i, j])!r}")
+    else:
+        if len(value) == 0:
+            raise ValueError(f"{name} must be {wanted}, got no rows")
+        first = len(value[0]) if is_sequence(value[0]) else None
+        table = np.array([check_reals(row, f"{name}[{i}]", length=first) for i, row in enumerate(value)],
+                         dtype=float)
+    if table.shape[0] == 0 or table.shape[1] == 0:
+        raise ValueError(f"{name} must be {wanted}, got an empty table of shape {table.shape}")
+    if width is not None and table.shape[1] != width:
+        raise ValueError(f"{name} has {table.shape[1]} values per row, {what} {width}")
+    return table
