@@ -13,6 +13,7 @@ import graphviz
 
 from autodiff import Graph, Value
 from autodiff.arguments import check_path, describe
+from autodiff.atomic import write_atomic
 
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = ("install Graphviz: Debian/Ubuntu `sudo apt-get install graphviz`, macOS `brew install graphviz`, "
@@ -62,27 +63,6 @@ def run_dot_many(sources: list[str], format: str) -> list[bytes]:
     """run_dot on each source, a few at a time: each dot is its own process, so threads overlap them."""
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         return list(pool.map(lambda text: run_dot(text, format), sources))
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write a whole file or none: into a temporary file beside it, then rename."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o666 & ~_umask())   # mkstemp makes it private; give it a normal file's mode
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _check_can_create_files(folder: Path, shown: str, name: str) -> None:
