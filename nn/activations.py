@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from autodiff import Value
+from autodiff.arguments import check_real, describe, is_sequence
 
 
 def _identity(x: Value) -> Value:
@@ -28,18 +29,20 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
 ALIASES: dict[str, str] = {"linear": "identity", "logistic": "sigmoid"}
 
 
-def canonical(name: str) -> str:
+def canonical(name: str, what: str = "activation") -> str:
     """The table's own name for an activation: 'linear' is 'identity', 'logistic' is 'sigmoid'.
+
+    `what` names the argument in errors (e.g. "MLP() activation").
 
     >>> canonical('logistic')
     'sigmoid'
     """
+    known = ", ".join(sorted([*ACTIVATIONS, *ALIASES]))
     if not isinstance(name, str):
-        raise TypeError(f"an activation is named by a str, got {type(name).__name__} {name!r}")
+        raise TypeError(f"{what} must be an activation's name, one of {known}; got {describe(name)}")
     key = ALIASES.get(name, name)
     if key not in ACTIVATIONS:
-        known = sorted([*ACTIVATIONS, *ALIASES])
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(known)}")
+        raise ValueError(f"{what} must be one of {known}; got unknown activation {name!r}")
     return key
 
 
@@ -49,16 +52,18 @@ def activation(name: str) -> Callable[[Value], Value]:
     >>> activation('tanh')(Value(0.0)).data
     0.0
     """
-    return ACTIVATIONS[canonical(name)]
+    return ACTIVATIONS[canonical(name, "activation() name")]
 
 
 def _as_values(values, what: str) -> list[Value]:
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{what}() takes a list of numbers or Values, got {type(values).__name__}")
-    out = [v if isinstance(v, Value) else Value(v) for v in values]
-    if not out:
-        raise ValueError(f"{what}() got an empty list; it needs at least one value")
-    return out
+    """values, a non-empty list of numbers or Values, as Values (numbers become leaves)."""
+    name = f"{what}() values"
+    if not is_sequence(values):
+        raise TypeError(f"{name} must be a list of numbers or Values, got {describe(values)}")
+    if len(values) == 0:
+        raise ValueError(f"{name} must hold at least one number or Value, got an empty list")
+    return [v if isinstance(v, Value) else Value(check_real(v, f"{name}[{i}]", finite=False))
+            for i, v in enumerate(values)]
 
 
 def log_softmax(values: Sequence) -> list[Value]:

@@ -7,36 +7,49 @@ PyTorch's default reduction does. `nn.fit` averages these sample losses over a b
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Sequence
 
 import numpy as np
 
 from autodiff import Value
+from autodiff.arguments import check_real, describe, is_int, is_real, is_sequence
 
 from .activations import log_softmax
 
 
-def _listed(x) -> list:
-    if isinstance(x, (Value, numbers.Real, np.bool_)):
+def _listed(x, name: str) -> list:
+    """A Value, a number or a non-empty list of them, as a list."""
+    if isinstance(x, (Value, np.bool_, bool)) or is_real(x):
         return [x]
-    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
-        raise TypeError(f"a loss takes a Value, a number or a list of them, got {type(x).__name__}")
+    if not is_sequence(x) or isinstance(x, np.ndarray) and x.ndim != 1:
+        shown = f"an array of shape {x.shape}" if isinstance(x, np.ndarray) else describe(x)
+        raise TypeError(f"{name} must be a Value, a number or a list of them, got {shown}")
+    if len(x) == 0:
+        raise ValueError(f"{name} must hold at least one value, got an empty list")
     return list(x)
 
 
-def _pairs(pred, target, loss: str) -> tuple[list[Value], list[float]]:
-    ys, ts = _listed(pred), _listed(target)
-    if len(ys) != len(ts):
-        raise ValueError(f"{loss}: {len(ys)} predictions but {len(ts)} targets")
-    if not ys:
-        raise ValueError(f"{loss}: got no predictions")
-    ys = [y if isinstance(y, Value) else Value(y) for y in ys]
-    for t in ts:
+def _predictions(pred, name: str) -> list[Value]:
+    """A loss's predictions as Values: a number becomes a leaf (nan and inf pass, as in the engine)."""
+    return [y if isinstance(y, Value) else Value(check_real(y, f"{name}[{i}]", finite=False))
+            for i, y in enumerate(_listed(pred, name))]
+
+
+def _targets(target, loss: str, count: int) -> list[float]:
+    """A loss's targets: finite numbers, as many as there are predictions."""
+    name = f"{loss}() target"
+    ts = _listed(target, name)
+    if len(ts) != count:
+        raise ValueError(f"{name} must have {count} values (one per prediction), got {len(ts)}")
+    for i, t in enumerate(ts):
         if isinstance(t, Value):
-            raise TypeError(f"{loss}: a target is a number, got a Value ({t!r})")
-    return ys, [float(t) for t in ts]
+            raise TypeError(f"{name}[{i}] must be a number, got a Value ({t!r}); pass its .data")
+    return [check_real(t, f"{name}[{i}]") for i, t in enumerate(ts)]
+
+
+def _pairs(pred, target, loss: str) -> tuple[list[Value], list[float]]:
+    ys = _predictions(pred, f"{loss}() pred")
+    return ys, _targets(target, loss, len(ys))
 
 
 def half_squared_error(pred, target) -> Value:
@@ -71,8 +84,7 @@ def binary_cross_entropy(pred, target, eps: float = 1e-12) -> Value:
     y is clamped into [eps, 1 − eps] first, so a saturated sigmoid gives a large finite loss,
     never log(0). For a sigmoid output y = σ(a), the gradient with respect to a is y − t.
     """
-    if not 0.0 < eps < 0.5:
-        raise ValueError(f"binary_cross_entropy eps must be in (0, 0.5), got {eps!r}")
+    eps = check_real(eps, "binary_cross_entropy() eps", low=0, high=0.5, low_open=True, high_open=True)
     ys, ts = _pairs(pred, target, "binary_cross_entropy")
     _check_probabilities(ts, "binary_cross_entropy")
     terms = []
@@ -102,22 +114,20 @@ def cross_entropy(logits: Sequence, target) -> Value:
     >>> round(cross_entropy([1000.0, -1000.0], 1).data, 6)
     2000.0
     """
-    zs = _listed(logits)
-    if not zs:
-        raise ValueError("cross_entropy: got no logits")
+    if not is_sequence(logits):
+        raise TypeError(f"cross_entropy() logits must be a list of Values or numbers (one per "
+                        f"class), got {describe(logits)}")
+    zs = _predictions(logits, "cross_entropy() logits")
     logp = log_softmax(zs)
-    if isinstance(target, numbers.Integral) and not isinstance(target, (bool, np.bool_)):
+    wanted = f"a class index (an int from 0 to {len(zs) - 1}) or a list of {len(zs)} probabilities"
+    if is_int(target):
         if not 0 <= target < len(zs):
-            raise ValueError(f"cross_entropy: class {target} is out of range for {len(zs)} logits "
-                             f"(classes 0..{len(zs) - 1})")
+            raise ValueError(f"cross_entropy() target must be {wanted}, got class {target} of "
+                             f"{len(zs)} logits")
         return -logp[int(target)]
-    if isinstance(target, (numbers.Real, np.bool_, Value)):
-        raise TypeError(f"cross_entropy: a target is a class index (an int in 0..{len(zs) - 1}) or "
-                        f"a list of {len(zs)} probabilities, got {type(target).__name__} {target!r}")
-    probs = _listed(target)
-    if len(probs) != len(zs):
-        raise ValueError(f"cross_entropy: {len(zs)} logits but {len(probs)} target probabilities")
-    probs = [float(q) for q in probs]
+    if not is_sequence(target):
+        raise TypeError(f"cross_entropy() target must be {wanted}, got {describe(target)}")
+    probs = _targets(target, "cross_entropy", len(zs))
     _check_probabilities(probs, "cross_entropy")
     return -Value.sum([q * lp for q, lp in zip(probs, logp) if q != 0.0] or [0.0])
 
@@ -127,30 +137,28 @@ def hinge(pred, target) -> Value:
     ys, ts = _pairs(pred, target, "hinge")
     bad = [t for t in ts if t not in (-1.0, 1.0)]
     if bad:
-        raise ValueError(f"hinge targets must be -1 or +1, got {bad[0]!r}")
+        raise ValueError(f"hinge() target must be -1 or +1, got {bad[0]!r}")
     return Value.sum([(1.0 - t * y).relu() for y, t in zip(ys, ts)]) / len(ys)
 
 
 def l2(params: Sequence[Value], alpha: float) -> Value:
     """The weight penalty alpha · Σ p², to add to a loss (one sum node over all parameters)."""
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 <= alpha < math.inf:
-        raise ValueError(f"l2 alpha must be a finite number >= 0, got {alpha!r}")
-    if isinstance(params, Value) or not hasattr(params, "__iter__"):
-        raise TypeError(f"l2 takes a list of Values such as model.parameters(), "
-                        f"got {type(params).__name__}")
-    ps = list(params)
-    if not ps:
-        raise ValueError("l2 got no parameters")
-    for p in ps:
+    alpha = check_real(alpha, "l2() alpha", low=0)
+    if not is_sequence(params):
+        raise TypeError(f"l2() params must be a list of Values such as model.parameters(), "
+                        f"got {describe(params)}")
+    if len(params) == 0:
+        raise ValueError("l2() params must hold at least one Value, got an empty list")
+    for i, p in enumerate(params):
         if not isinstance(p, Value):
-            raise TypeError(f"l2 takes Values (a model's parameters), got {type(p).__name__} {p!r}")
-    return alpha * Value.sum([p * p for p in ps])
+            raise TypeError(f"l2() params[{i}] must be a Value (a model's parameter), got {describe(p)}")
+    return alpha * Value.sum([p * p for p in params])
 
 
 def _check_probabilities(ts: list[float], loss: str) -> None:
-    for t in ts:
+    for i, t in enumerate(ts):
         if not 0.0 <= t <= 1.0:
-            raise ValueError(f"{loss}: targets are probabilities in [0, 1], got {t!r}")
+            raise ValueError(f"{loss}() target[{i}] must be a probability in [0, 1], got {t!r}")
 
 
 LOSSES = {

@@ -13,43 +13,44 @@ Adam, at step t:
 
 from __future__ import annotations
 
+import itertools
 import math
-import numbers
 from typing import Iterable
 
 from autodiff import Value
+from autodiff.arguments import check_bool, check_real, describe, is_sequence
+
+from .module import MAX_PARAMETERS
 
 
 def _parameters(params: Iterable[Value], who: str) -> list[Value]:
-    if not hasattr(params, "__iter__"):
-        raise TypeError(f"{who} takes an iterable of Values such as model.parameters(), "
-                        f"got {type(params).__name__}")
-    ps = list(params)
+    name = f"{who}() params"
+    if isinstance(params, (str, bytes, dict, Value)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"{name} must be an iterable of Values such as model.parameters(), "
+                        f"got {describe(params)}")
+    ps = list(itertools.islice(params, MAX_PARAMETERS + 1))
     if not ps:
-        raise ValueError(f"{who} got an empty parameter list")
+        raise ValueError(f"{name} must hold at least one Value, got none")
+    if len(ps) > MAX_PARAMETERS:
+        raise ValueError(f"{name} holds more than {MAX_PARAMETERS:,} Values, more than nn allows")
     seen: set[int] = set()
-    for p in ps:
+    for i, p in enumerate(ps):
         if not isinstance(p, Value):
-            raise TypeError(f"{who} takes Values (a model's parameters), got {type(p).__name__} {p!r}")
+            raise TypeError(f"{name}[{i}] must be a Value (a model's parameter), got {describe(p)}")
         if not p.is_leaf:
-            raise ValueError(f"{who} can only update leaves; {p!r} was computed by an op")
+            raise ValueError(f"{name}[{i}] must be a leaf; {p!r} was computed by an op")
         if id(p) in seen:
-            raise ValueError(f"{who} got the parameter {p.label or p!r} twice; it would be "
+            raise ValueError(f"{name} holds the parameter {p.label or p!r} twice; it would be "
                              f"updated twice per step")
         seen.add(id(p))
     return ps
 
 
-def _number(x, name: str, who: str, low: float, high: float = math.inf,
+def _number(x, name: str, who: str, low: float, high: float | None = None,
             low_open: bool = False, high_open: bool = True) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or x != x:
-        raise ValueError(f"{who} {name} must be a number, got {x!r}")
-    too_low = x <= low if low_open else x < low
-    too_high = x >= high if high_open else x > high
-    if too_low or too_high:
-        left, right = "(" if low_open else "[", ")" if high_open else "]"
-        raise ValueError(f"{who} {name} must be in {left}{low:g}, {high:g}{right}, got {x!r}")
-    return float(x)
+    """A hyper-parameter: a finite number in the interval the formulas allow."""
+    return check_real(x, f"{who}() {name}", low=low, high=high, low_open=low_open,
+                      high_open=high_open and high is not None)
 
 
 class Optimizer:
@@ -82,10 +83,10 @@ class SGD(Optimizer):
         self.momentum = _number(momentum, "momentum", "SGD", 0.0, 1.0)
         self.dampening = _number(dampening, "dampening", "SGD", 0.0, 1.0, high_open=False)
         self.weight_decay = _number(weight_decay, "weight_decay", "SGD", 0.0)
-        if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
-            raise ValueError(f"SGD nesterov needs momentum > 0 and dampening 0, got momentum="
+        self.nesterov = check_bool(nesterov, "SGD() nesterov")
+        if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+            raise ValueError(f"SGD() nesterov needs momentum > 0 and dampening 0, got momentum="
                              f"{momentum!r}, dampening={dampening!r}")
-        self.nesterov = bool(nesterov)
         super().__init__(params)
         self.buffers: list[float | None] = [None] * len(self.params)
 
@@ -110,10 +111,12 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
         self.lr = _number(lr, "lr", "Adam", 0.0, low_open=True)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Adam betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_number(betas[0], "beta1", "Adam", 0.0, 1.0),
-                      _number(betas[1], "beta2", "Adam", 0.0, 1.0))
+        if not is_sequence(betas):
+            raise TypeError(f"Adam() betas must be a pair (beta1, beta2), got {describe(betas)}")
+        if len(betas) != 2:
+            raise ValueError(f"Adam() betas must be a pair (beta1, beta2), got {len(betas)} numbers")
+        self.betas = (_number(betas[0], "betas[0]", "Adam", 0.0, 1.0),
+                      _number(betas[1], "betas[1]", "Adam", 0.0, 1.0))
         self.eps = _number(eps, "eps", "Adam", 0.0)
         self.weight_decay = _number(weight_decay, "weight_decay", "Adam", 0.0)
         super().__init__(params)

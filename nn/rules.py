@@ -11,56 +11,18 @@ saved and loaded); their rules update the weights directly, without the autograd
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 
 from autodiff import Parameter
+from autodiff.arguments import (check_bool, check_choice, check_count, check_real, check_reals,
+                                check_table, describe, is_int, is_real, is_sequence)
 
-from .layers import _count, _real, _reals
-from .module import Module
+from .module import MAX_PARAMETERS, Module
 
 MODES = ("online", "batch")
-
-
-def _rows_and_targets(X, y, nin: int, allowed: tuple[float, float], who: str):
-    rows = [list(r) if hasattr(r, "__len__") and not isinstance(r, str) else r for r in X]
-    for i, row in enumerate(rows):
-        if not isinstance(row, list):
-            raise TypeError(f"{who}: X[{i}] must be a list of {nin} numbers, got {type(row).__name__}")
-        if len(row) != nin:
-            raise ValueError(f"{who}: X[{i}] has {len(row)} features, the model takes {nin}")
-    ts = list(y)
-    if len(rows) != len(ts):
-        raise ValueError(f"{who}: X has {len(rows)} rows but y has {len(ts)} targets")
-    if not rows:
-        raise ValueError(f"{who}: got no samples")
-    xs = [[_finite(v, f"X[{i}][{j}]", who) for j, v in enumerate(row)] for i, row in enumerate(rows)]
-    return xs, [_target(t, allowed, who) for t in ts]
-
-
-def _finite(x, what: str, who: str) -> float:
-    # one nan or inf in the data would spread into every weight within an epoch
-    value = _real(x, what)
-    if not math.isfinite(value):
-        raise ValueError(f"{who}: {what} must be finite, got {value!r}")
-    return value
-
-
-def _target(t, allowed: tuple[float, float], who: str) -> float:
-    t = _real(t, "a target")
-    if t not in allowed:
-        raise ValueError(f"{who}: targets must be {allowed[0]:g} or {allowed[1]:g}, got {t!r}")
-    return t
-
-
-def _positive(x, name: str, who: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not x > 0:
-        raise ValueError(f"{who} {name} must be a number > 0, got {x!r}")
-    return float(x)
 
 
 class McCullochPitts:
@@ -72,14 +34,13 @@ class McCullochPitts:
     """
 
     def __init__(self, weights: Sequence[float], threshold: float, strict: bool = True):
-        if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__") or len(weights) == 0:
-            raise ValueError(f"McCullochPitts weights must be a non-empty list of numbers, got {weights!r}")
-        self.weights = _reals(weights, len(weights), "McCullochPitts weights")
-        self.threshold = _real(threshold, "McCullochPitts threshold")
-        self.strict = bool(strict)
+        self.weights = check_reals(weights, "McCullochPitts() weights")
+        self.threshold = check_real(threshold, "McCullochPitts() threshold")
+        self.strict = check_bool(strict, "McCullochPitts() strict")
 
     def __call__(self, x: Sequence[float]) -> int:
-        total = sum(w * xi for w, xi in zip(self.weights, _reals(x, len(self.weights), "input")))
+        xs = check_reals(x, "McCullochPitts() input x", length=len(self.weights))
+        total = sum(w * xi for w, xi in zip(self.weights, xs))
         return int(total > self.threshold if self.strict else total >= self.threshold)
 
     def __repr__(self) -> str:
@@ -95,6 +56,16 @@ class FitReport:
     errors: list[int] = field(default_factory=list)      # misclassified samples per epoch
     mse: list[float] = field(default_factory=list)       # Adaline: mean (t − y)² of the linear output
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.rule, str):
+            raise TypeError(f"FitReport() rule must be a str, got {describe(self.rule)}")
+        check_bool(self.converged, "FitReport() converged")
+        if not isinstance(self.errors, list) or not all(is_int(e) and e >= 0 for e in self.errors):
+            raise TypeError(f"FitReport() errors must be a list of counts (ints >= 0), got "
+                            f"{describe(self.errors)}")
+        if not isinstance(self.mse, list) or not all(is_real(m) for m in self.mse):
+            raise TypeError(f"FitReport() mse must be a list of numbers, got {describe(self.mse)}")
+
     @property
     def epochs(self) -> int:
         """How many epochs ran."""
@@ -103,6 +74,8 @@ class FitReport:
     def __str__(self) -> str:
         if self.converged:
             return f"{self.rule} converged after {self.epochs} epochs"
+        if not self.errors:
+            return f"{self.rule} ran no epochs"
         return (f"{self.rule} did not converge in {self.epochs} epochs "
                 f"({self.errors[-1]} errors in the last)")
 
@@ -112,21 +85,47 @@ class _Linear(Module):
 
     rule = ""
     targets: tuple[float, float] = (0.0, 1.0)   # the two classes the rule's targets take
+    _config_fields = ("nin", "lr")
 
     def __init__(self, nin: int, lr: float):
-        self.nin = _count(nin, f"{type(self).__name__} nin")
-        self.lr = _positive(lr, "lr", type(self).__name__)
+        config = self._checked_config({"nin": nin, "lr": lr}, f"{type(self).__name__}() ")
+        self.nin, self.lr = config["nin"], config["lr"]
         self.w = [Parameter(0.0) for _ in range(self.nin)]
         self.b = Parameter(0.0)
 
+    @classmethod
+    def _checked_config(cls, config: dict, prefix: str) -> dict[str, Any]:
+        nin = check_count(config["nin"], f"{prefix}nin", MAX_PARAMETERS)
+        if nin + 1 > MAX_PARAMETERS:
+            raise ValueError(f"{prefix}nin={nin} and a bias make {nin + 1:,} parameters; nn builds "
+                             f"at most {MAX_PARAMETERS:,}")
+        return {"nin": nin, "lr": check_real(config["lr"], f"{prefix}lr", low=0, low_open=True)}
+
+    @staticmethod
+    def _parameter_count(config: dict) -> int:
+        return config["nin"] + 1
+
+    def _who(self, method: str) -> str:
+        return f"{type(self).__name__}.{method}()"
+
     def net(self, x: Sequence[float]) -> float:
         """Σ wᵢxᵢ + b, as a float."""
-        xs = _reals(x, self.nin, "input")
+        return self._net(check_reals(x, f"{self._who('net')} x", length=self.nin))
+
+    def _net(self, xs: Sequence[float]) -> float:
         return sum(w.data * xi for w, xi in zip(self.w, xs)) + self.b.data
+
+    def forward(self, x: Sequence[float]) -> int:
+        """The class of one sample."""
+        return self._classify(check_reals(x, f"{type(self).__name__} input x", length=self.nin))
+
+    def _classify(self, xs: Sequence[float]) -> int:
+        raise NotImplementedError
 
     def predict(self, X) -> np.ndarray:
         """The class of each row of X."""
-        return np.array([self(row) for row in X], dtype=int)
+        rows = check_table(X, f"{self._who('predict')} X", width=self.nin).tolist()
+        return np.array([self._classify(row) for row in rows], dtype=int)
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "lr": self.lr}
@@ -142,13 +141,17 @@ class _Linear(Module):
 
     def update(self, x: Sequence[float], t: float) -> float:
         """One online step of the rule on the sample (x, t); returns the error it corrected."""
-        who = f"{type(self).__name__}.update"
-        if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
-            raise TypeError(f"{who}: x must be a list of {self.nin} numbers, got {type(x).__name__}")
-        if len(x) != self.nin:
-            raise ValueError(f"{who}: x has {len(x)} features, the model takes {self.nin}")
-        xs = [_finite(v, f"x[{j}]", who) for j, v in enumerate(x)]
-        return self._step(xs, _target(t, self.targets, who))
+        who = self._who("update")
+        xs = check_reals(x, f"{who} x", length=self.nin)
+        return self._step(xs, self._target(t, f"{who} t"))
+
+    def _target(self, t, name: str) -> float:
+        value = check_real(t, name)
+        if value not in self.targets:
+            low, high = self.targets
+            raise ValueError(f"{name} must be {low:g} or {high:g} (the {self.rule}'s classes), got "
+                             f"{describe(t)}")
+        return value
 
     def _step(self, x: list[float], t: float) -> float:
         error = self._rule_error(x, t)
@@ -162,11 +165,16 @@ class _Linear(Module):
         self._apply(dw, self.lr * sum(residuals) / m)
 
     def _prepared(self, X, y, epochs, epochs_name: str, mode: str):
-        who = f"{type(self).__name__}.fit"
-        xs, ts = _rows_and_targets(X, y, self.nin, self.targets, who)
-        epochs = _count(epochs, epochs_name)
-        if mode not in MODES:
-            raise ValueError(f"{who} mode must be one of {', '.join(MODES)}, got {mode!r}")
+        who = self._who("fit")
+        xs = check_table(X, f"{who} X", width=self.nin).tolist()
+        if not is_sequence(y):
+            raise TypeError(f"{who} y must be a list of {len(xs)} targets (one per row of X), got "
+                            f"{describe(y)}")
+        if len(y) != len(xs):
+            raise ValueError(f"{who} y must have {len(xs)} targets (one per row of X), got {len(y)}")
+        ts = [self._target(t, f"{who} y[{i}]") for i, t in enumerate(y)]
+        epochs = check_count(epochs, f"{who} {epochs_name}")
+        mode = check_choice(mode, f"{who} mode", MODES)
         return xs, ts, epochs
 
 
@@ -189,12 +197,12 @@ class Perceptron(_Linear):
     def __init__(self, nin: int, lr: float = 1.0):
         super().__init__(nin, lr)
 
-    def forward(self, x: Sequence[float]) -> int:
+    def _classify(self, xs: Sequence[float]) -> int:
         """The perceptron's output, 0 or 1."""
-        return int(self.net(x) > 0.0)
+        return int(self._net(xs) > 0.0)
 
     def _rule_error(self, x: list[float], t: float) -> float:
-        return t - self(x)
+        return t - self._classify(x)
 
     def fit(self, X, y, max_epochs: int = 100, mode: str = "online") -> FitReport:
         """Train until an epoch makes no error (converged) or max_epochs have run (not converged).
@@ -230,12 +238,12 @@ class Adaline(_Linear):
     def __init__(self, nin: int, lr: float = 0.01):
         super().__init__(nin, lr)
 
-    def forward(self, x: Sequence[float]) -> int:
+    def _classify(self, xs: Sequence[float]) -> int:
         """The Adaline's class, +1 or −1."""
-        return 1 if self.net(x) > 0.0 else -1
+        return 1 if self._net(xs) > 0.0 else -1
 
     def _rule_error(self, x: list[float], t: float) -> float:
-        return t - self.net(x)
+        return t - self._net(x)
 
     def fit(self, X, y, epochs: int = 50, mode: str = "online") -> FitReport:
         """Run `epochs` epochs of the rule (online: per sample; batch: the mean update).
@@ -253,6 +261,6 @@ class Adaline(_Linear):
                 residuals = [self._rule_error(x, t) for x, t in zip(xs, ts)]
                 self._batch_step(xs, residuals)
             report.mse.append(sum(r * r for r in residuals) / len(residuals))
-            report.errors.append(sum(self(x) != t for x, t in zip(xs, ts)))
+            report.errors.append(sum(self._classify(x) != t for x, t in zip(xs, ts)))
         report.converged = report.errors[-1] == 0
         return report

@@ -6,8 +6,7 @@ around it only shuffles, steps the optimizer and keeps score.
 
 from __future__ import annotations
 
-import math
-import numbers
+import html
 import random
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -15,21 +14,41 @@ from typing import Callable, Sequence
 import numpy as np
 
 from autodiff import Value, no_grad
+from autodiff.arguments import (check_bool, check_callable, check_count, check_instance, check_real,
+                                check_reals, check_seed, check_table, describe, is_int, is_real,
+                                is_sequence)
 
 from .compiled import CompiledLoss
-from .layers import _count
 from .losses import (LOSSES, binary_cross_entropy, binary_cross_entropy_with_logits,
                      cross_entropy, hinge)
 from .module import Module
-from .optim import SGD
+from .optim import SGD, Optimizer
+
+# A notebook shows this many epochs of a History, the first and last halves of longer ones.
+HTML_ROWS = 20
 
 
 @dataclass(slots=True)
 class History:
-    """Per-epoch mean training loss and accuracy (None when the targets are not classes)."""
+    """Per-epoch mean training loss and accuracy (None when the targets are not classes).
+
+    In Jupyter it shows as a table of its epochs; `plot()` draws loss (and accuracy) per epoch.
+    """
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # nan is allowed: a run that diverged has a nan loss, and its history says so
+        if not isinstance(self.loss, list) or not all(is_real(v) for v in self.loss):
+            raise TypeError(f"History() loss must be a list of numbers, got {describe(self.loss)}")
+        if not isinstance(self.accuracy, list) or not all(
+                a is None or is_real(a) and 0 <= a <= 1 for a in self.accuracy):
+            raise TypeError(f"History() accuracy must be a list of fractions in [0, 1] or None, got "
+                            f"{describe(self.accuracy)}")
+        if len(self.accuracy) != len(self.loss):
+            raise ValueError(f"History() accuracy must have one entry per epoch of loss "
+                             f"({len(self.loss)}), got {len(self.accuracy)}")
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -39,13 +58,77 @@ class History:
             return "History(no epochs)"
         return f"History({len(self)} epochs: {_summary(self.loss[-1], self.accuracy[-1])})"
 
+    def _has_accuracy(self) -> bool:
+        return any(a is not None for a in self.accuracy)
 
-def batch_loss(model: Module, xs: Sequence[list], ts: Sequence, loss: Callable) -> tuple[float, list]:
+    def _repr_html_(self) -> str:
+        """The epochs as an HTML table (Jupyter's rich display); long runs show both ends."""
+        columns = ["epoch", "loss"] + (["accuracy"] if self._has_accuracy() else [])
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+        epochs = list(range(len(self)))
+        if len(epochs) > HTML_ROWS:
+            half = HTML_ROWS // 2
+            epochs = epochs[:half] + [None] + epochs[-half:]
+        rows = []
+        for epoch in epochs:
+            if epoch is None:
+                cells = ["…"] * len(columns)
+            else:
+                cells = [str(epoch + 1), f"{self.loss[epoch]:.6g}"]
+                if len(columns) == 3:
+                    accuracy = self.accuracy[epoch]
+                    cells.append("" if accuracy is None else f"{accuracy:.1%}")
+            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        caption = html.escape(str(self))
+        return (f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>")
+
+    def plot(self):
+        """A matplotlib Figure of the loss per epoch and, when there is one, the accuracy.
+
+        matplotlib is an optional extra (pip install matplotlib); in Jupyter the Figure shows
+        itself, in a script call `.savefig(path)`.
+        """
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError("History.plot() needs matplotlib, an optional extra: "
+                              "pip install matplotlib (or pip install 'backprop-lens[extras]')") from None
+        if not self.loss:
+            raise ValueError("History.plot() has nothing to draw: the history has no epochs")
+        panels = 2 if self._has_accuracy() else 1
+        figure = Figure(figsize=(4.5 * panels, 3.2), layout="constrained")
+        axes = figure.subplots(1, panels, squeeze=False)[0]
+        epochs = list(range(1, len(self) + 1))
+        axes[0].plot(epochs, self.loss, color="tab:blue")
+        axes[0].set(title="training loss", xlabel="epoch", ylabel="mean loss")
+        if panels == 2:
+            kept = [(e, a) for e, a in zip(epochs, self.accuracy) if a is not None]
+            axes[1].plot([e for e, _ in kept], [a for _, a in kept], color="tab:green")
+            axes[1].set(title="training accuracy", xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02))
+        return figure
+
+
+def batch_loss(model: Module, xs: Sequence[list], ts: Sequence, loss: str | Callable) -> tuple[float, list]:
     """The mean loss of one batch, with its gradient left in every parameter's `.grad`.
 
     Zeroes the model's gradients, runs the model on each input, averages loss(output, target)
     into one node and backpropagates once. Returns (mean loss, the outputs as floats).
     """
+    check_instance(model, "batch_loss() model", Module, "an nn.Module")
+    loss = _loss(loss, "batch_loss() loss")
+    for name, values in (("xs", xs), ("ts", ts)):
+        if not is_sequence(values):
+            raise TypeError(f"batch_loss() {name} must be a list (one entry per sample), got "
+                            f"{describe(values)}")
+        if len(values) == 0:
+            raise ValueError(f"batch_loss() {name} must hold at least one sample, got an empty list")
+    if len(xs) != len(ts):
+        raise ValueError(f"batch_loss() xs has {len(xs)} samples but ts has {len(ts)} targets")
+    return _batch_loss(model, xs, ts, loss)
+
+
+def _batch_loss(model: Module, xs, ts, loss: Callable) -> tuple[float, list]:
     model.zero_grad()
     outputs = [model(x) for x in xs]
     total = Value.sum([loss(y, t) for y, t in zip(outputs, ts)]) / len(xs)
@@ -53,21 +136,24 @@ def batch_loss(model: Module, xs: Sequence[list], ts: Sequence, loss: Callable) 
     return total.data, [_floats(y) for y in outputs]
 
 
-def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epochs: int = 100,
-        batch_size: int | None = None, shuffle: bool = True, seed: int = 0,
+def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer: Optimizer | None = None,
+        epochs: int = 100, batch_size: int | None = None, shuffle: bool = True, seed: int = 0,
         verbose: bool = True, compiled: bool = False) -> History:
     """Train `model` on (X, y) and return the history of loss and accuracy per epoch.
 
     loss: a name from `nn.LOSSES` or a function loss(output, target) -> Value, applied to each
-    sample and averaged over a batch. optimizer: default `SGD(model.parameters(), lr=0.1)`.
-    batch_size: None for the whole set at once. Samples are reshuffled each epoch (seeded) when
-    batches are smaller than the set. Progress shows as a tqdm bar when tqdm is installed, else
-    as a line every tenth of the run; `verbose=False` is quiet. compiled: trace one sample's loss
-    once and replay it on each batch with numpy (`nn.compiled`); same results, much faster.
+    sample and averaged over a batch. optimizer: an nn.Optimizer over (some of) the model's
+    parameters; default `SGD(model.parameters(), lr=0.1)`. batch_size: None for the whole set at
+    once. Samples are reshuffled each epoch (from `seed`) when batches are smaller than the set.
+    Progress shows as a tqdm bar when tqdm is installed, else as a line every tenth of the run;
+    `verbose=False` is quiet. compiled: trace one sample's loss once and replay it on each batch
+    with numpy (`nn.compiled`); same results, much faster.
 
     Accuracy follows the loss: argmax for cross_entropy, the sign of the logit for hinge and
     BCE with logits, 0.5 for BCE; for other losses, 0/1 targets are split at 0.5, ±1 targets at 0,
     one-hot targets by argmax, and any other targets have no accuracy (None).
+
+    Every argument is checked before any weight moves.
 
     >>> import nn
     >>> X, y = nn.data.gate('OR')
@@ -77,34 +163,39 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epoch
     >>> history.accuracy[-1], history.loss[-1] < history.loss[0]
     (1.0, True)
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"fit() trains an nn.Module, got {type(model).__name__}")
-    loss_fn = _loss(loss)
-    rows, targets = _dataset(X, y, getattr(model, "nin", None))
-    epochs = _count(epochs, "epochs")
-    size = len(rows) if batch_size is None else _count(batch_size, "batch_size")
+    check_instance(model, "fit() model", Module, "an nn.Module (such as nn.MLP)")
+    loss_fn = _loss(loss, "fit() loss")
+    table = check_table(X, "fit() X", width=getattr(model, "nin", None), what="the model takes")
+    rows = table.tolist()
+    targets = _targets(y, len(rows))
+    epochs = check_count(epochs, "fit() epochs")
+    size = len(rows) if batch_size is None else check_count(batch_size, "fit() batch_size")
+    shuffle = check_bool(shuffle, "fit() shuffle")
+    seed = check_seed(seed, "fit() seed")
+    verbose = check_bool(verbose, "fit() verbose")
+    compiled = check_bool(compiled, "fit() compiled")
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.1)
-    elif not callable(getattr(optimizer, "step", None)):
-        raise TypeError(f"optimizer must have a step() method (nn.SGD, nn.Adam), "
-                        f"got {type(optimizer).__name__}")
+    else:
+        _check_optimizer(optimizer, model)
     with no_grad():
         probe = model(rows[0])
         if not (isinstance(probe, Value) or isinstance(probe, list)
                 and all(isinstance(v, Value) for v in probe)):
-            raise TypeError(f"fit() trains a model whose output is a Value or a list of Values; "
-                            f"{type(model).__name__} returns {type(probe).__name__} {probe!r} "
+            raise TypeError(f"fit() model must return a Value or a list of Values; "
+                            f"{type(model).__name__} returns {describe(probe)} "
                             f"(train a Perceptron or Adaline with its own .fit())")
-        for t in targets:
-            loss_fn(probe, t)  # a target the loss rejects fails here, before any weight moves
+        for i, t in enumerate(targets):
+            try:
+                loss_fn(probe, t)  # a target the loss rejects fails here, before any weight moves
+            except (TypeError, ValueError) as error:
+                kind = TypeError if isinstance(error, TypeError) else ValueError
+                raise kind(f"fit() y[{i}] does not suit the loss: {error}") from None
     correct = _decider(loss_fn, targets)
-    if not isinstance(compiled, bool):
-        raise TypeError(f"compiled must be True or False, got {compiled!r}")
     replay = None
     if compiled:
         replay = CompiledLoss(model, loss_fn, len(rows[0]), targets,
-                              lambda xs, ts: batch_loss(model, xs, ts, loss_fn))
-    table = np.array(rows) if compiled else None
+                              lambda xs, ts: _batch_loss(model, xs, ts, loss_fn))
     order = list(range(len(rows)))
     rng = random.Random(seed)
     history = History()
@@ -116,8 +207,8 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epoch
         for start in range(0, len(rows), size):
             batch = order[start:start + size]
             if replay is None:
-                value, outputs = batch_loss(model, [rows[i] for i in batch],
-                                            [targets[i] for i in batch], loss_fn)
+                value, outputs = _batch_loss(model, [rows[i] for i in batch],
+                                             [targets[i] for i in batch], loss_fn)
             else:
                 value, outputs = replay(table[batch], [targets[i] for i in batch])
             optimizer.step()
@@ -130,69 +221,43 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer=None, epoch
     return history
 
 
-def _loss(loss) -> Callable:
+def _check_optimizer(optimizer, model: Module) -> None:
+    check_instance(optimizer, "fit() optimizer", Optimizer,
+                   "an nn.Optimizer over the model's parameters, such as nn.SGD(model.parameters(), "
+                   "lr=0.1), or None")
+    mine = {id(p) for p in model.parameters()}
+    if not any(id(p) in mine for p in optimizer.params):
+        raise ValueError(f"fit() optimizer updates none of the model's parameters, so training "
+                         f"would change nothing; build it from model.parameters()")
+
+
+def _loss(loss, name: str) -> Callable:
     if isinstance(loss, str):
         if loss not in LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} "
-                             f"or pass a function loss(output, target) -> Value")
+            raise ValueError(f"{name} must be one of {', '.join(LOSSES)} or a function "
+                             f"loss(output, target) -> Value; got unknown loss {loss!r}")
         return LOSSES[loss]
-    if not callable(loss):
-        raise TypeError(f"loss must be a name or a function, got {type(loss).__name__} {loss!r}")
-    return loss
+    return check_callable(loss, name, f"a name ({', '.join(LOSSES)}) or a function "
+                                      f"loss(output, target) -> Value")
 
 
-def _dataset(X, y, nin: int | None) -> tuple[list[list[float]], list]:
-    rows = [_row(r, i) for i, r in enumerate(X)]
-    if not rows:
-        raise ValueError("fit() got no samples: X is empty")
-    width = len(rows[0])
-    for i, row in enumerate(rows):
-        if len(row) != width:
-            raise ValueError(f"rows of X differ in length: X[0] has {width} values, "
-                             f"X[{i}] has {len(row)}")
-    if nin is not None and width != nin:
-        raise ValueError(f"X has {width} features per row, the model takes {nin}")
-    if isinstance(y, (str, bytes)) or not hasattr(y, "__iter__"):
-        raise ValueError(f"y must be a list of targets, one per row of X, got {type(y).__name__} {y!r}")
-    targets = [_target(t, i) for i, t in enumerate(y)]
-    if len(targets) != len(rows):
-        raise ValueError(f"X has {len(rows)} rows but y has {len(targets)} targets")
-    return rows, targets
+def _targets(y, count: int) -> list:
+    """fit's targets, one per row of X: class indices (ints), numbers, or lists of numbers."""
+    if not is_sequence(y):
+        raise TypeError(f"fit() y must be a list of targets (one per row of X), got {describe(y)}")
+    if len(y) != count:
+        raise ValueError(f"fit() y must have {count} targets (one per row of X), got {len(y)}")
+    return [_target(t, f"fit() y[{i}]") for i, t in enumerate(y)]
 
 
-def _row(r, i: int) -> list[float]:
-    if isinstance(r, (str, bytes)) or not hasattr(r, "__len__"):
-        raise ValueError(f"X[{i}] must be a row of numbers, got {type(r).__name__} {r!r}")
-    try:
-        row = [float(v) for v in r]
-    except (TypeError, ValueError):
-        raise ValueError(f"X[{i}] must hold numbers, got {list(r)!r}") from None
-    return _finite(row, f"X[{i}]")
-
-
-def _target(t, i: int):
-    if isinstance(t, (numbers.Integral, np.bool_)) and not isinstance(t, bool):
+def _target(t, name: str):
+    if is_int(t):
         return int(t)
-    if isinstance(t, numbers.Real):
-        return _finite([float(t)], f"y[{i}]")[0]
-    values = None
-    if hasattr(t, "__len__") and not isinstance(t, (str, bytes)):
-        try:
-            values = [float(v) for v in t]
-        except (TypeError, ValueError):
-            pass
-    if values is None:
-        raise ValueError(f"y[{i}] must be a number or a list of numbers, got "
-                         f"{type(t).__name__} {t!r}")
-    return _finite(values, f"y[{i}]")
-
-
-def _finite(values: list[float], what: str) -> list[float]:
-    # one nan or inf in the data would spread into every weight within a batch
-    bad = [v for v in values if not math.isfinite(v)]
-    if bad:
-        raise ValueError(f"{what} must hold finite numbers, got {bad[0]!r}")
-    return values
+    if is_real(t):
+        return check_real(t, name)
+    if is_sequence(t):
+        return check_reals(t, name)
+    raise TypeError(f"{name} must be a number or a list of numbers, got {describe(t)}")
 
 
 def _floats(y):

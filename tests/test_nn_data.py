@@ -106,18 +106,18 @@ def test_blobs_gather_around_their_centers():
 
 
 @pytest.mark.parametrize("make", [make_moons, make_circles, make_blobs])
-@pytest.mark.parametrize("n", [0, -5, 2.5])
-def test_generators_reject_bad_sizes(make, n):
-    with pytest.raises(ValueError, match=f"n must be a positive int, got {n}"):
+@pytest.mark.parametrize(("n", "error"), [(0, ValueError), (-5, ValueError), (2.5, TypeError)])
+def test_generators_reject_bad_sizes(make, n, error):
+    with pytest.raises(error, match=rf"{make.__name__}\(\) n must be an int from 1 to [\d,]+, got \w+ {n}"):
         make(n)
 
 
 def test_generator_argument_errors():
-    with pytest.raises(ValueError, match="noise must be a number >= 0, got -0.1"):
+    with pytest.raises(ValueError, match="make_moons\\(\\) noise must be a finite number >= 0, got float -0.1"):
         make_moons(10, noise=-0.1)
-    with pytest.raises(ValueError, match="factor must be in \\(0, 1\\), got 1.5"):
+    with pytest.raises(ValueError, match="make_circles\\(\\) factor must be a finite number > 0 and < 1, got float 1.5"):
         make_circles(10, factor=1.5)
-    with pytest.raises(ValueError, match="at least the number of centers"):
+    with pytest.raises(ValueError, match="make_blobs\\(\\) centers must be an int from 1 to 2, got int 3"):
         make_blobs(2, centers=3)
 
 
@@ -135,9 +135,9 @@ def test_standardize_like_uses_the_reference_statistics():
     sd = np.std([0.0, 2.0, 4.0])
     assert Z.tolist() == [[0.0, 2.0]]  # the constant column is centred only
     assert standardize([[4.0, 1.0]], like=train)[0, 0] == pytest.approx(2.0 / sd)
-    with pytest.raises(ValueError, match="X has 1 columns but like has 2"):
+    with pytest.raises(ValueError, match="standardize\\(\\) like has 2 values per row, X has 1"):
         standardize([[1.0]], like=train)
-    with pytest.raises(ValueError, match="rows of equal length"):
+    with pytest.raises(ValueError, match=r"standardize\(\) X\[1\] must be a list of 2 finite numbers, got 1"):
         standardize([[1.0, 2.0], [3.0]])
 
 
@@ -155,9 +155,11 @@ def test_train_test_split_partitions_the_data():
 
 def test_train_test_split_errors():
     X, y = np.zeros((10, 2)), np.zeros(10)
-    with pytest.raises(ValueError, match="X has 10 rows but y has 9 entries"):
+    with pytest.raises(ValueError, match="y must have 10 entries \\(one per row of X\\), got 9"):
         train_test_split(X, y[:9])
-    with pytest.raises(ValueError, match="test_size must be a fraction in \\(0, 1\\) or a count"):
+    with pytest.raises(ValueError, match="test_size must be a finite number > 0 and < 1, got float 1.5"):
         train_test_split(X, y, test_size=1.5)
-    with pytest.raises(ValueError, match="leaves 10 of 10 samples for testing"):
+    with pytest.raises(ValueError, match="test_size must be an int from 1 to 9, got int 10"):
         train_test_split(X, y, test_size=10)
+    with pytest.raises(ValueError, match="test_size 0.01 leaves 0 of 10 samples for testing"):
+        train_test_split(X, y, test_size=0.01)

@@ -123,7 +123,7 @@ def test_mcculloch_pitts_or_gate_with_sum_at_least_one():
 
 
 def test_mcculloch_pitts_rejects_an_input_of_the_wrong_length():
-    with pytest.raises(ValueError, match="2 numbers, got 3"):
+    with pytest.raises(ValueError, match=r"McCullochPitts\(\) input x must be a list of 2 finite numbers, got 3"):
         nn.McCullochPitts([1, 1], threshold=1.5)([1, 0, 1])
 
 
@@ -177,7 +177,7 @@ def test_an_mlp_with_one_hidden_layer_learns_xor():
 
 def test_perceptron_rejects_targets_that_are_not_zero_or_one():
     X, y = gate("AND", encoding="bipolar")
-    with pytest.raises(ValueError, match="targets must be 0 or 1, got -1"):
+    with pytest.raises(ValueError, match=r"Perceptron.fit\(\) y\[0\] must be 0 or 1 \(the perceptron's classes\), got int64 -1"):
         nn.Perceptron(2).fit(X, y)
 
 
@@ -234,20 +234,22 @@ def test_adaline_batch_mode_reaches_the_least_squares_weights():
 
 def test_adaline_rejects_zero_one_targets():
     X, y = gate("AND")
-    with pytest.raises(ValueError, match="targets must be -1 or 1, got 0"):
+    with pytest.raises(ValueError, match=r"Adaline.fit\(\) y\[0\] must be -1 or 1 \(the Adaline's classes\), got int64 0"):
         nn.Adaline(2).fit(X, y)
 
 
 def test_classic_rules_reject_bad_settings_before_training():
     X, y = gate("AND")
-    with pytest.raises(ValueError, match="lr must be a number > 0"):
+    with pytest.raises(ValueError, match=r"Perceptron\(\) lr must be a finite number > 0, got int 0"):
         nn.Perceptron(2, lr=0)
+    with pytest.raises(ValueError, match=r"Perceptron\(\) lr must be a finite number > 0, got float inf"):
+        nn.Perceptron(2, lr=math.inf)
     p = nn.Perceptron(2)
-    with pytest.raises(ValueError, match="mode must be one of online, batch"):
+    with pytest.raises(ValueError, match="mode must be one of 'online', 'batch'"):
         p.fit(X, y, mode="stochastic")
-    with pytest.raises(ValueError, match="X has 4 rows but y has 3"):
+    with pytest.raises(ValueError, match=r"Perceptron.fit\(\) y must have 4 targets \(one per row of X\), got 3"):
         p.fit(X, y[:3])
-    with pytest.raises(ValueError, match="X\\[0\\] has 2 features, the model takes 3"):
+    with pytest.raises(ValueError, match=r"Perceptron.fit\(\) X has 2 values per row, the model takes 3"):
         nn.Perceptron(3).fit(X, y)
     assert [w.data for w in p.w] == [0.0, 0.0]
 
@@ -260,13 +262,13 @@ def test_classic_rules_reject_bad_samples_before_any_weight_moves(rule):
     before = model.state_dict()
     bad_rows = X.tolist()
     bad_rows[3][1] = math.nan
-    with pytest.raises(ValueError, match=r"X\[3\]\[1\] must be finite, got nan"):
+    with pytest.raises(ValueError, match=r"fit\(\) X\[3\]\[1\] must be a finite number, got float nan"):
         model.fit(bad_rows, y)
-    with pytest.raises(ValueError, match=r"x\[0\] must be finite, got inf"):
+    with pytest.raises(ValueError, match=r"update\(\) x\[0\] must be a finite number, got float inf"):
         model.update([math.inf, 1.0], y[3])
-    with pytest.raises(ValueError, match="targets must be .* got 5.0"):
+    with pytest.raises(ValueError, match=r"update\(\) t must be .* got int 5"):
         model.update([1.0, 1.0], 5)
-    with pytest.raises(ValueError, match="x has 3 features, the model takes 2"):
+    with pytest.raises(ValueError, match=r"update\(\) x must be a list of 2 finite numbers, got 3"):
         model.update([1.0, 1.0, 1.0], y[3])
     assert model.state_dict() == before
 

@@ -105,14 +105,20 @@ def test_initial_weight_scale_suits_the_activation(activation, gain):
 def test_set_weights_checks_everything_before_changing_anything():
     net = nn.MLP(2, [2, 1], seed=3)
     before = net.state_dict()
-    with pytest.raises(ValueError, match=r"weights\[1\]\[0\] must have 2 numbers, got 3"):
+    with pytest.raises(ValueError, match=r"MLP.set_weights\(\) weights\[1\]\[0\] must be a list of 2 finite numbers, got 3"):
         net.set_weights([[[1, 2], [3, 4]], [[5, 6, 7]]])
     with pytest.raises(ValueError, match="weights must have 2 entries \\(one per layer\\), got 1"):
         net.set_weights([[[1, 2], [3, 4]]])
     with pytest.raises(ValueError, match=r"biases must have 2 entries"):
         net.set_weights([[[1, 2], [3, 4]], [[5, 6]]], biases=[0.1])
-    with pytest.raises(TypeError, match=r"weights\[0\]\[1\]\[1\] must be a real number, got str"):
+    with pytest.raises(TypeError, match=r"weights\[0\]\[1\]\[1\] must be a finite number, got str"):
         net.set_weights([[[1, 2], [3, "4"]], [[5, 6]]])
+    with pytest.raises(ValueError, match=r"biases\[1\] must be a finite number, got float nan"):
+        net.set_weights([[[1, 2], [3, 4]], [[5, 6]]], biases=[0.0, math.nan])
+    with pytest.raises(ValueError, match=r"Neuron.set_weights\(\) bias must be a finite number, got float inf"):
+        nn.Neuron(2).set_weights([1, 2], math.inf)
+    with pytest.raises(TypeError, match=r"Neuron.set_weights\(\) weights must be a list of 2 finite numbers, got NoneType None"):
+        nn.Neuron(2).set_weights(None)
     assert net.state_dict() == before
 
 
@@ -123,19 +129,19 @@ def test_set_weights_with_per_neuron_biases():
 
 
 def test_bad_architectures_and_inputs_are_clear_errors():
-    with pytest.raises(ValueError, match="MLP nin must be a positive int, got 0"):
+    with pytest.raises(ValueError, match=r"MLP\(\) nin must be an int from 1 to 10,000,000, got int 0"):
         nn.MLP(0, [2])
-    with pytest.raises(ValueError, match=r"MLP sizes\[1\] must be a positive int, got -1"):
+    with pytest.raises(ValueError, match=r"MLP\(\) sizes\[1\] must be an int from 1 to 10,000,000, got int -1"):
         nn.MLP(2, [3, -1])
-    with pytest.raises(ValueError, match="MLP sizes must be a non-empty list"):
+    with pytest.raises(ValueError, match=r"MLP\(\) sizes must be a non-empty list of layer sizes"):
         nn.MLP(2, [])
-    with pytest.raises(ValueError, match="unknown activation 'softsign'; choose one of"):
+    with pytest.raises(ValueError, match=r"Neuron\(\) activation must be one of .*; got unknown activation 'softsign'"):
         nn.Neuron(2, activation="softsign")
-    with pytest.raises(TypeError, match="seed must be an int or a random.Random"):
+    with pytest.raises(TypeError, match=r"Neuron\(\) seed must be an int from 0 to"):
         nn.Neuron(2, seed=1.5)
-    with pytest.raises(ValueError, match="MLP expects 2 inputs, got 3"):
+    with pytest.raises(ValueError, match=r"MLP input x must have 2 values \(the model's nin\), got 3"):
         nn.MLP(2, [1])([1.0, 2.0, 3.0])
-    with pytest.raises(TypeError, match="Neuron takes a list of 1 numbers or Values, got float"):
+    with pytest.raises(TypeError, match="Neuron input x must be a list of 1 numbers or Values, got float 0.5"):
         nn.Neuron(1)(0.5)
 
 
@@ -155,14 +161,14 @@ def test_state_dict_round_trip_and_its_errors_leave_the_model_intact():
     assert b.state_dict() == a.state_dict()
     before = b.state_dict()
     broken = dict(before, **{"layers.0.neurons.0.w.0": "x"})
-    with pytest.raises(TypeError, match="'layers.0.neurons.0.w.0' must be a number"):
+    with pytest.raises(TypeError, match=r"load_state_dict\(\) state\['layers.0.neurons.0.w.0'\] must be a finite number, got str 'x'"):
         b.load_state_dict(broken)
     short = dict(before)
     short.pop("layers.1.neurons.0.b")
     short["extra"] = 1.0
     with pytest.raises(ValueError, match="missing 'layers.1.neurons.0.b', unexpected 'extra'"):
         b.load_state_dict(short)
-    with pytest.raises(ValueError, match="must be finite"):
+    with pytest.raises(ValueError, match="must be a finite number, got float nan"):
         b.load_state_dict(dict(before, **{"layers.1.neurons.0.b": math.nan}))
     assert b.state_dict() == before
 

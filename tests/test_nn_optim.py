@@ -93,33 +93,38 @@ def test_an_sgd_step_follows_backward_on_a_model():
         assert p.data == before[name] - 0.05 * grads[name]
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda p: nn.SGD(p, lr=0.0), r"SGD lr must be in \(0, inf\), got 0.0"),
-    (lambda p: nn.SGD(p, lr=-1), r"SGD lr must be in \(0, inf\), got -1"),
-    (lambda p: nn.SGD(p, lr=0.1, momentum=1.0), r"SGD momentum must be in \[0, 1\), got 1.0"),
-    (lambda p: nn.SGD(p, lr=0.1, momentum=-0.1), r"momentum must be in \[0, 1\)"),
-    (lambda p: nn.SGD(p, lr=0.1, weight_decay=-1), r"weight_decay must be in \[0, inf\)"),
-    (lambda p: nn.SGD(p, lr=0.1, nesterov=True), r"nesterov needs momentum > 0"),
-    (lambda p: nn.Adam(p, lr=0), r"Adam lr must be in \(0, inf\)"),
-    (lambda p: nn.Adam(p, betas=(0.9, 1.0)), r"Adam beta2 must be in \[0, 1\), got 1.0"),
-    (lambda p: nn.Adam(p, betas=0.9), r"betas must be a pair"),
-    (lambda p: nn.Adam(p, eps=-1e-8), r"Adam eps must be in \[0, inf\)"),
-    (lambda p: nn.SGD(p, lr="fast"), r"SGD lr must be a number, got 'fast'"),
+@pytest.mark.parametrize(("make", "error", "message"), [
+    (lambda p: nn.SGD(p, lr=0.0), ValueError, r"SGD\(\) lr must be a finite number > 0, got float 0.0"),
+    (lambda p: nn.SGD(p, lr=-1), ValueError, r"SGD\(\) lr must be a finite number > 0, got int -1"),
+    (lambda p: nn.SGD(p, lr=0.1, momentum=1.0), ValueError,
+     r"SGD\(\) momentum must be a finite number >= 0 and < 1, got float 1.0"),
+    (lambda p: nn.SGD(p, lr=0.1, momentum=-0.1), ValueError, r"momentum must be a finite number >= 0 and < 1"),
+    (lambda p: nn.SGD(p, lr=0.1, weight_decay=-1), ValueError, r"weight_decay must be a finite number >= 0"),
+    (lambda p: nn.SGD(p, lr=0.1, nesterov=True), ValueError, r"nesterov needs momentum > 0"),
+    (lambda p: nn.SGD(p, lr=0.1, momentum=0.9, nesterov="yes"), TypeError,
+     r"SGD\(\) nesterov must be True or False, got str 'yes'"),
+    (lambda p: nn.Adam(p, lr=0), ValueError, r"Adam\(\) lr must be a finite number > 0"),
+    (lambda p: nn.Adam(p, betas=(0.9, 1.0)), ValueError,
+     r"Adam\(\) betas\[1\] must be a finite number >= 0 and < 1, got float 1.0"),
+    (lambda p: nn.Adam(p, betas=0.9), TypeError, r"betas must be a pair"),
+    (lambda p: nn.Adam(p, eps=-1e-8), ValueError, r"Adam\(\) eps must be a finite number >= 0"),
+    (lambda p: nn.SGD(p, lr="fast"), TypeError, r"SGD\(\) lr must be a finite number > 0, got str 'fast'"),
+    (lambda p: nn.SGD(p, lr=float("inf")), ValueError, r"SGD\(\) lr must be a finite number > 0, got float inf"),
 ])
-def test_bad_hyperparameters_are_value_errors(make, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_hyperparameters_are_clear_errors(make, error, message):
+    with pytest.raises(error, match=message):
         make([Value(1.0)])
 
 
 def test_bad_parameter_lists():
     w = Value(1.0)
-    with pytest.raises(ValueError, match="empty parameter list"):
+    with pytest.raises(ValueError, match=r"SGD\(\) params must hold at least one Value, got none"):
         nn.SGD([], lr=0.1)
     with pytest.raises(ValueError, match="twice"):
         nn.SGD([w, w], lr=0.1)
-    with pytest.raises(TypeError, match="takes Values"):
+    with pytest.raises(TypeError, match=r"Adam\(\) params\[0\] must be a Value"):
         nn.Adam([1.0])
-    with pytest.raises(ValueError, match="only update leaves"):
+    with pytest.raises(ValueError, match="must be a leaf"):
         nn.SGD([w * 2], lr=0.1)
     with pytest.raises(TypeError, match="model.parameters"):
         nn.SGD(nn.Neuron(2), lr=0.1)
