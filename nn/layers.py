@@ -80,6 +80,10 @@ class Neuron(Module):
     def _parameter_count(config: dict) -> int:
         return config["nin"] + 1
 
+    @staticmethod
+    def _parameter_names(config: dict) -> list[str]:
+        return [f"w.{i}" for i in range(config["nin"])] + ["b"]
+
     def forward(self, x: Sequence) -> Value:
         """activation(Σ wᵢxᵢ + b) for one input vector of numbers or Values."""
         xs = _inputs(x, self.nin, "Neuron")
@@ -129,6 +133,11 @@ class Layer(Module):
     @staticmethod
     def _parameter_count(config: dict) -> int:
         return config["nout"] * (config["nin"] + 1)
+
+    @staticmethod
+    def _parameter_names(config: dict) -> list[str]:
+        neuron = Neuron._parameter_names(config)
+        return [f"neurons.{j}.{name}" for j in range(config["nout"]) for name in neuron]
 
     def forward(self, x: Sequence) -> list[Value]:
         """Each neuron's output for one input vector, as a list (also when nout is 1)."""
@@ -210,6 +219,12 @@ class MLP(Module):
     def _parameter_count(config: dict) -> int:
         widths = [config["nin"], *config["sizes"]]
         return sum(widths[i + 1] * (widths[i] + 1) for i in range(len(widths) - 1))
+
+    @staticmethod
+    def _parameter_names(config: dict) -> list[str]:
+        widths = [config["nin"], *config["sizes"]]
+        return [f"layers.{i}.{name}" for i in range(len(widths) - 1)
+                for name in Layer._parameter_names({"nin": widths[i], "nout": widths[i + 1]})]
 
     @property
     def nout(self) -> int:

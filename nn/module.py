@@ -69,8 +69,9 @@ class Module:
     `save` writes, and what `load` compares with a file's).
 
     nn's own modules that `nn.load` may build also define `_config_fields` (the config's keys),
-    `_checked_config(config, prefix)` (each value checked, as the constructor checks it) and
-    `_parameter_count(config)`, so a file is checked before anything is built.
+    `_checked_config(config, prefix)` (each value checked, as the constructor checks it),
+    `_parameter_count(config)` and `_parameter_names(config)` (what `named_parameters()` of the
+    built model will say), so a file is checked whole before anything is built.
     """
 
     def __setattr__(self, name: str, value) -> None:
@@ -132,23 +133,11 @@ class Module:
         _assign(*self._validated_state(state, "load_state_dict() state"))
 
     def _validated_state(self, state, name: str) -> tuple[list[Parameter], list[float]]:
-        """Every parameter and its new value from `state`, once all of `state` has been checked.
-
-        One lookup per parameter: when every name is found and the counts agree, `state` can
-        hold nothing else, so unexpected names are only searched for on the way to an error.
-        """
+        """Every parameter and its new value from `state`, once all of `state` has been checked."""
         if not isinstance(state, Mapping):
             raise TypeError(f"{name} must be a dict of parameter name -> number, got {describe(state)}")
         named = self.named_parameters()
-        get = state.get
-        values = [get(param_name, _MISSING) for param_name, _ in named]
-        if len(state) != len(named) or any(v is _MISSING for v in values):
-            names = {param_name for param_name, _ in named}
-            missing = [n for (n, _), v in zip(named, values) if v is _MISSING]
-            unexpected = [n for n in state if n not in names]
-            raise ValueError(
-                f"{name} does not fit {type(self).__name__}: it has {len(named)} parameters, the "
-                f"state has {len(state)}; missing {_few(missing)}, unexpected {_few(unexpected)}")
+        values = _matched([n for n, _ in named], state, f"{name} does not fit {type(self).__name__}")
         for i, number in enumerate(values):
             if type(number) is not float or not math.isfinite(number):
                 values[i] = check_real(number, f"{name}[{named[i][0]!r}]")
@@ -225,18 +214,35 @@ def load(path: str | os.PathLike) -> Module:
     if count != len(values):
         raise ValueError(f"cannot load {path!r}: its config describes {_describe(cls.__name__, config)} "
                          f"with {count:,} parameters, but 'parameters' holds {len(values):,}")
-    # The model built is no larger than the parameters the file really holds.
-    model = cls(**config)
     try:
-        checked = model._validated_state(values, "parameters")
+        ordered = _matched(cls._parameter_names(config), values, f"'parameters' does not fit {cls.__name__}")
     except ValueError as error:
         raise ValueError(f"cannot load {path!r}: {error}") from None
-    _assign(*checked)
+    # Only now, with every field, name and number checked, is anything built.
+    model = cls(**config)
+    _assign(model.parameters(), ordered)
     return model
 
 
+def _matched(names: list[str], state: Mapping, what: str) -> list:
+    """The values of `state` in the order of `names`, if its keys are exactly those names.
+
+    One lookup per name: when every name is found and the counts agree, `state` can hold nothing
+    else, so unexpected keys are only searched for on the way to the error.
+    """
+    get = state.get
+    values = [get(name, _MISSING) for name in names]
+    if len(state) != len(names) or any(v is _MISSING for v in values):
+        known = set(names)
+        missing = [n for n, v in zip(names, values) if v is _MISSING]
+        unexpected = [n for n in state if n not in known]
+        raise ValueError(f"{what}: it has {len(names)} parameters, the state has {len(state)}; "
+                         f"missing {_few(missing)}, unexpected {_few(unexpected)}")
+    return values
+
+
 def _assign(params: list[Parameter], values: list[float]) -> None:
-    for param, value in zip(params, values):
+    for param, value in zip(params, values, strict=True):
         param.data = value
 
 

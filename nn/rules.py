@@ -105,6 +105,10 @@ class _Linear(Module):
     def _parameter_count(config: dict) -> int:
         return config["nin"] + 1
 
+    @staticmethod
+    def _parameter_names(config: dict) -> list[str]:
+        return [f"w.{i}" for i in range(config["nin"])] + ["b"]
+
     def _who(self, method: str) -> str:
         return f"{type(self).__name__}.{method}()"
 
