@@ -163,3 +163,88 @@ def test_train_test_split_errors():
         train_test_split(X, y, test_size=10)
     with pytest.raises(ValueError, match="test_size 0.01 leaves 0 of 10 samples for testing"):
         train_test_split(X, y, test_size=0.01)
+
+
+# -- scikit-learn's spelling --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("make", "ours", "theirs"), [
+    (make_moons, {"n": 40, "noise": 0.2, "seed": 3}, {"n_samples": 40, "noise": 0.2, "random_state": 3}),
+    (make_circles, {"n": 40, "noise": 0.1, "factor": 0.4, "seed": 3},
+     {"n_samples": 40, "noise": 0.1, "factor": 0.4, "random_state": 3}),
+    (make_blobs, {"n": 40, "centers": 4, "std": 0.7, "n_features": 3, "seed": 3},
+     {"n_samples": 40, "centers": 4, "cluster_std": 0.7, "n_features": 3, "random_state": 3}),
+])
+def test_generators_take_scikit_learns_keywords(make, ours, theirs):
+    X, y = make(**ours)
+    X2, y2 = make(**theirs)
+    assert X.tolist() == X2.tolist() and y.tolist() == y2.tolist()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: make_moons(50, n_samples=50), r"make_moons\(\) got both n= and n_samples="),
+    (lambda: make_moons(n=50, n_samples=50), r"make_moons\(\) got both n= and n_samples="),
+    (lambda: make_circles(seed=1, random_state=1), r"make_circles\(\) got both seed= and random_state="),
+    (lambda: make_blobs(10, 3, 1.0, std=2.0), r"got multiple values for argument 'std'"),
+    (lambda: make_blobs(std=1.0, cluster_std=1.0), r"make_blobs\(\) got both std= and cluster_std="),
+    (lambda: train_test_split([[0.0], [1.0]], [0, 1], 0.5, 2, random_state=2),
+     r"train_test_split\(\) got both seed= and random_state="),
+])
+def test_both_spellings_of_one_argument_are_an_error(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+def test_errors_name_the_argument_as_the_caller_spelled_it():
+    with pytest.raises(ValueError, match=r"make_moons\(\) n_samples must be an int from 1"):
+        make_moons(n_samples=0)
+    with pytest.raises(TypeError, match=r"make_moons\(\) random_state must be an int from 0 to 2\*\*64 - 1, "
+                                        r"got None; every run here is seeded"):
+        make_moons(random_state=None)
+    with pytest.raises(ValueError, match=r"make_blobs\(\) cluster_std must be a finite number >= 0, got float inf"):
+        make_blobs(cluster_std=float("inf"))
+    with pytest.raises(ValueError, match=r"make_moons\(\) noise must be a finite number >= 0, got float inf"):
+        make_moons(noise=float("inf"))
+
+
+def test_the_signatures_show_both_spellings():
+    import inspect
+
+    assert str(inspect.signature(make_moons)) == (
+        "(n: 'int | tuple[int, int]' = 100, noise: 'float' = 0.0, seed: 'int' = 0, *, "
+        "shuffle: 'bool' = True, n_samples=100, random_state=0) -> 'tuple[np.ndarray, np.ndarray]'")
+    assert "cluster_std=1.0" in str(inspect.signature(make_blobs))
+
+
+def test_counts_may_be_a_pair_and_shuffling_may_be_off():
+    X, y = make_moons((3, 5), shuffle=False)
+    assert y.tolist() == [0, 0, 0, 1, 1, 1, 1, 1] and X.shape == (8, 2)
+    X, y = make_circles(n_samples=(4, 2), random_state=1)
+    assert sorted(y.tolist()) == [0, 0, 0, 0, 1, 1]
+    with pytest.raises(ValueError, match=r"make_moons\(\) n must add up to a count from 1"):
+        make_moons((0, 0))
+
+
+def test_blobs_take_one_spread_per_center():
+    X, y = make_blobs(3000, centers=[[0.0, 0.0], [50.0, 50.0]], cluster_std=[0.1, 3.0], seed=1)
+    assert X[y == 0].std(axis=0) == pytest.approx([0.1, 0.1], rel=0.1)
+    assert X[y == 1].std(axis=0) == pytest.approx([3.0, 3.0], rel=0.1)
+    with pytest.raises(ValueError, match=r"make_blobs\(\) std must be a list of 2 finite numbers, got 3"):
+        make_blobs(10, centers=[[0.0, 0.0], [1.0, 1.0]], std=[1.0, 1.0, 1.0])
+
+
+def test_default_generators_are_unchanged_by_the_new_keywords():
+    # the same draws in the same order as before the scikit-learn keywords: a fixed sample
+    X, y = make_moons(4, noise=0.1, seed=0)
+    rng = np.random.default_rng(0)
+    t = np.linspace(0.0, np.pi, 2)
+    clean = np.concatenate([np.stack([np.cos(t), np.sin(t)], 1), np.stack([1 - np.cos(t), 0.5 - np.sin(t)], 1)])
+    noisy = clean + 0.1 * rng.standard_normal(clean.shape)
+    order = rng.permutation(4)
+    assert X.tolist() == noisy[order].tolist() and y.tolist() == np.array([0, 0, 1, 1])[order].tolist()
+
+
+def test_data_sizes_are_bounded_before_anything_is_allocated():
+    with pytest.raises(ValueError, match=r"make_moons\(\) n must be an int from 1 to 5,000,000, got int 10"):
+        make_moons(10**400)
+    with pytest.raises(ValueError, match=r"make_blobs\(\) n_features must be an int from 1 to 1,000"):
+        make_blobs(10_000, n_features=10**6)

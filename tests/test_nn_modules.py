@@ -186,3 +186,103 @@ def test_layer_sizes_may_be_a_numpy_array():
     net = nn.MLP(2, np.array([3, 1]))
     assert net.config()["sizes"] == [3, 1] and all(type(s) is int for s in net.sizes)
     assert net.state_dict() == nn.MLP(2, [3, 1]).state_dict()
+
+
+# -- habits from micrograd and PyTorch ----------------------------------------------------------
+
+@pytest.mark.parametrize("model", [nn.MLP(2, [3, 1]), nn.Layer(2, 3), nn.Neuron(2)], ids=repr)
+@pytest.mark.parametrize("batch", [np.zeros((100, 2)), np.zeros((2, 2)), [[0.0, 1.0], [1.0, 0.0]]],
+                         ids=["ndarray (100, 2)", "ndarray (2, 2)", "list of rows"])
+def test_a_batch_given_to_a_module_says_where_batches_go(model, batch):
+    with pytest.raises(TypeError) as error:
+        model(batch)
+    message = str(error.value)
+    assert "input x is one sample" in message and "a batch" in message
+    assert "nn.fit(model, X, y)" in message and ".compile(" in message and "for row in X" in message
+    assert "Value()" not in message
+
+
+def test_the_batch_message_shows_the_shape():
+    with pytest.raises(TypeError, match=r"got a 2-D array of shape \(100, 2\), a batch"):
+        nn.MLP(2, [1])(np.zeros((100, 2)))
+
+
+def test_the_replay_the_batch_message_suggests_works():
+    from autodiff import Value, trace
+
+    model = nn.MLP(2, [3, 1], seed=4)
+    X = np.array([[0.5, -1.0], [2.0, 0.25]])
+    xs = [Value(0.0), Value(0.0)]
+    replayed = trace(model(xs)).compile(xs)(X)
+    assert list(replayed) == pytest.approx([model(row).data for row in X.tolist()])
+
+
+def test_two_models_built_without_a_seed_have_the_same_weights():
+    for build in (lambda **kw: nn.MLP(3, [4, 2], **kw), lambda **kw: nn.Layer(3, 4, **kw),
+                  lambda **kw: nn.Neuron(3, **kw)):
+        first, second = build(), build()
+        assert first.state_dict() == second.state_dict() == build(seed=0).state_dict()
+        assert build(seed=1).state_dict() != first.state_dict()
+        assert all(p is not q for p, q in zip(first.parameters(), second.parameters()))
+
+
+def test_weights_do_not_depend_on_what_was_built_before():
+    alone = nn.MLP(2, [3, 1]).state_dict()
+    nn.MLP(5, [7, 7, 7])
+    random.seed(123)
+    np.random.seed(123)
+    assert nn.MLP(2, [3, 1]).state_dict() == alone
+
+
+def test_the_constructors_say_the_defaults_a_micrograd_user_needs():
+    doc = nn.MLP.__doc__
+    assert "hidden layers use tanh" in doc and "output layer is linear ('identity')" in doc
+    assert "micrograd's MLP uses relu" in doc and "activation='relu'" in doc
+    assert "seed" in doc and "same weights" in doc
+    assert "same weights" in nn.layers.__doc__ and "no global generator" in nn.layers.__doc__
+
+
+def test_a_model_of_too_many_parameters_is_refused_before_any_is_made(monkeypatch):
+    made = []
+    monkeypatch.setattr(nn.layers, "Parameter", lambda *args: made.append(1))
+    with pytest.raises(ValueError, match=r"Layer\(\) nin=2 and nout=10000000 make 30,000,000 parameters; "
+                                         r"nn builds at most 10,000,000"):
+        nn.Layer(2, 10**7)
+    with pytest.raises(ValueError, match=r"Layer\(\) nout must be an int from 1 to 10,000,000, got int 1000"):
+        nn.Layer(2, 10**400)
+    with pytest.raises(ValueError, match=r"MLP\(\) sizes \(with nin=3\) make 20,021,000 parameters"):
+        nn.MLP(3, [4000, 5000])
+    assert made == []
+
+
+def test_parameters_are_labelled_once_by_the_outermost_module():
+    class Outer(nn.Module):
+        def __init__(self):
+            self.body = nn.MLP(2, [2, 1])
+
+    outer = Outer()
+    assert [p.label for p in outer.parameters()] == [name for name, _ in outer.named_parameters()]
+    assert outer.body.layers[1].neurons[0].b.label == "body.layers.1.neurons.0.b"
+    standalone = nn.Layer(2, 2)
+    assert standalone.neurons[1].w[0].label == "neurons.1.w.0"
+
+
+def test_a_module_that_holds_itself_is_walked_once():
+    class Loop(nn.Module):
+        def __init__(self):
+            self.w = nn.Neuron(1)
+            self.again = self
+            self.cycle = []
+            self.cycle.append(self.cycle)
+
+    assert [name for name, _ in Loop().named_parameters()] == ["w.w.0", "w.b"]
+
+
+def test_a_shared_parameter_is_listed_once_under_its_first_name():
+    class Tied(nn.Module):
+        def __init__(self):
+            self.a = nn.Neuron(1)
+            self.b = nn.Neuron(1)
+            self.b.w = self.a.w
+
+    assert [name for name, _ in Tied().named_parameters()] == ["a.w.0", "a.b", "b.b"]

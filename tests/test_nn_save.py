@@ -2,6 +2,8 @@
 
 import json
 import os
+import signal
+from contextlib import contextmanager
 
 import pytest
 
@@ -192,3 +194,262 @@ def test_a_user_class_named_like_a_built_in_does_not_hijack_nn_load(saved):
     loaded = nn.load(path)
     assert type(loaded) is nn.MLP and outputs(loaded) == outputs(model)
     assert MLP().state_dict()  # the user's class still works as a module
+
+
+# -- loading is linear in the number of parameters ----------------------------------------------
+
+class CountedName(str):
+    """A parameter name that counts how often it is hashed: every set or dict it enters, or is
+    looked up in, hashes it once, so a load that rebuilt a set of the names per key hashes n²."""
+
+    hashes = 0
+
+    def __hash__(self):
+        CountedName.hashes += 1
+        return str.__hash__(self)
+
+
+@pytest.fixture
+def counted_names(monkeypatch):
+    original = nn.Module.named_parameters
+    monkeypatch.setattr(nn.Module, "named_parameters",
+                        lambda self: [(CountedName(n), p) for n, p in original(self)])
+    CountedName.hashes = 0
+    return CountedName
+
+
+def test_load_state_dict_hashes_each_name_a_bounded_number_of_times(counted_names):
+    model = nn.MLP(2, [400, 1])
+    state = {str(name): 0.5 for name, _ in model.named_parameters()}
+    counted_names.hashes = 0
+    model.load_state_dict(state)
+    assert all(p.data == 0.5 for p in model.parameters())
+    assert counted_names.hashes <= 3 * len(state)
+
+
+def test_nn_load_hashes_each_name_a_bounded_number_of_times(tmp_path, counted_names):
+    nn.MLP(2, [400, 1], seed=3).save(tmp_path / "m.json")
+    counted_names.hashes = 0
+    loaded = nn.load(tmp_path / "m.json")
+    assert counted_names.hashes <= 3 * len(loaded.parameters())
+
+
+def test_an_error_in_a_large_state_names_a_few_and_counts_the_rest():
+    model = nn.MLP(2, [50, 1])
+    state = model.state_dict()
+    extra = {f"extra.{i}": 0.0 for i in range(40)}
+    with pytest.raises(ValueError, match=r"unexpected 'extra.0', 'extra.1', 'extra.2' and 37 more"):
+        model.load_state_dict({**state, **extra})
+
+
+# -- a file is checked whole before anything is built -------------------------------------------
+
+def write(path, document) -> str:
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return str(path)
+
+
+def mlp_file(**changes):
+    document = {"format": FORMAT, "version": VERSION, "class": "MLP",
+                "config": {"nin": 2, "sizes": [1], "activation": "tanh", "output_activation": "identity"},
+                "parameters": {"layers.0.neurons.0.w.0": 0.5, "layers.0.neurons.0.w.1": -0.5,
+                               "layers.0.neurons.0.b": 0.0}}
+    for key, value in changes.items():
+        if key in document["config"]:
+            document["config"][key] = value
+        else:
+            document[key] = value
+    return document
+
+
+@pytest.fixture
+def nothing_is_built(monkeypatch):
+    """Every nn class's constructor fails the test if a file that should be refused reaches it."""
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"{type(self).__name__} was built from a file that should be refused")
+
+    for cls in (nn.Neuron, nn.Layer, nn.MLP, nn.Perceptron, nn.Adaline):
+        monkeypatch.setattr(cls, "__init__", refuse)
+
+
+def test_the_issue_150_byte_file_is_refused_before_a_model_is_built(tmp_path, nothing_is_built):
+    text = ('{"format":"backprop-lens/nn","version":1,"class":"MLP","config":{"nin":100000000,'
+            '"sizes":[1],"activation":"tanh","output_activation":"identity"},"parameters":{}}')
+    assert len(text) < 170  # about the size of the issue's file
+    path = write(tmp_path / "big.json", text)
+    with pytest.raises(ValueError, match=r"big.json.*config.nin must be an int from 1 to 10,000,000, "
+                                         r"got int 100000000"):
+        nn.load(path)
+
+
+def test_a_config_whose_parameter_count_the_file_does_not_hold_is_refused_unbuilt(tmp_path, nothing_is_built):
+    path = write(tmp_path / "m.json", mlp_file(nin=5_000_000))
+    with pytest.raises(ValueError, match=r"m.json.*with 5,000,001 parameters, but 'parameters' holds 3"):
+        nn.load(path)
+    path = write(tmp_path / "m.json", mlp_file(sizes=[10_000, 10_000, 10_000]))
+    with pytest.raises(ValueError, match=r"config.sizes \(with nin=2\) make 200,050,000 parameters; "
+                                         r"nn builds at most 10,000,000"):
+        nn.load(path)
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+BAD_DOCUMENTS = {  # name -> (the file, what the error says after the file's name)
+    "version true": (mlp_file(version=True), r"'version' must be the int 1, got bool True"),
+    "version 1.0": (mlp_file(version=1.0), r"'version' must be the int 1, got float 1.0"),
+    "nin a float": (mlp_file(nin=2.0), r"config.nin must be an int from 1 to 10,000,000, got float 2.0"),
+    "nin true": (mlp_file(nin=True), r"config.nin must be an int .*, got bool True"),
+    "nin beyond a float": (mlp_file(nin=10**400), r"config.nin must be an int .*, got int 1000000000"),
+    "sizes not a list": (mlp_file(sizes=3), r"config.sizes must be a non-empty list of layer sizes"),
+    "a size a list": (mlp_file(sizes=[[1]]), r"config.sizes\[0\] must be an int"),
+    "unknown activation": (mlp_file(activation="swish"), r"config.activation must be one of .*'swish'"),
+    "an extra config field": (dict(mlp_file(), config={**mlp_file()["config"], "seed": 3}),
+                              r"config of a MLP has the fields nin, sizes, activation, output_activation; "
+                              r"missing none, unexpected 'seed'"),
+    "a missing config field": (dict(mlp_file(), config={"nin": 2, "sizes": [1]}),
+                               r"missing 'activation', 'output_activation', unexpected none"),
+    "an extra top-level field": (mlp_file(code="import os"), r"unexpected field 'code'"),
+    "a weight beyond a float": (
+        '{"format": "backprop-lens/nn", "version": 1, "class": "MLP", "config": {"nin": 2, "sizes": [1], '
+        '"activation": "tanh", "output_activation": "identity"}, "parameters": {"layers.0.neurons.0.w.0": 1'
+        + "0" * 400 + ', "layers.0.neurons.0.w.1": 0.5, "layers.0.neurons.0.b": 0.0}}',
+        r"parameters\['layers.0.neurons.0.w.0'\] must be a finite number, got an int too large for a float"),
+    "a weight of 1e400": (
+        json.dumps(mlp_file()).replace('"layers.0.neurons.0.b": 0.0', '"layers.0.neurons.0.b": 1e400'),
+        r"parameters\['layers.0.neurons.0.b'\] must be a finite number, got float inf"),
+    "a weight NaN": (json.dumps(mlp_file()).replace('"layers.0.neurons.0.b": 0.0', '"layers.0.neurons.0.b": NaN'),
+                     r"parameters\['layers.0.neurons.0.b'\] must be a finite number, got float nan"),
+    "an integer of 5000 digits": (json.dumps(mlp_file()).replace('"nin": 2', '"nin": 1' + "0" * 5000),
+                                  r"an integer of 5,001 digits"),
+    "a key twice": (json.dumps(mlp_file())[:-2] + ', "layers.0.neurons.0.b": 1.0}}',
+                    r"the key 'layers.0.neurons.0.b' appears twice"),
+    "deeply nested JSON": (json.dumps(mlp_file()).replace('"sizes": [1]', f'"sizes": {DEEP}'),
+                           r"nested too deeply"),
+    "a parameter named wrongly": (dict(mlp_file(), parameters={"w.0": 0.5, "w.1": 0.5, "b": 0.0}),
+                                  r"missing 'layers.0.neurons.0.w.0', .*unexpected 'w.0'"),
+    "a user's class": (dict(mlp_file(), **{"class": "Evil"}),
+                       r"its class 'Evil' is not one of nn's \(Neuron, Layer, MLP, Perceptron, Adaline\)"),
+    "a Perceptron with lr 1e400": (
+        '{"format": "backprop-lens/nn", "version": 1, "class": "Perceptron", "config": {"nin": 1, "lr": 1e400},'
+        ' "parameters": {"w.0": 0.0, "b": 0.0}}', r"config.lr must be a finite number > 0, got float inf"),
+    "an Adaline with lr -1": (
+        '{"format": "backprop-lens/nn", "version": 1, "class": "Adaline", "config": {"nin": 1, "lr": -1},'
+        ' "parameters": {"w.0": 0.0, "b": 0.0}}', r"config.lr must be a finite number > 0, got int -1"),
+}
+
+
+class Evil(nn.Module):
+    """A registered user class: nn.load must never call it with arguments from a file."""
+
+    calls = 0
+
+    def __init__(self, **kwargs):
+        Evil.calls += 1
+        self.w = nn.Neuron(1)
+
+    def config(self):
+        return {}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DOCUMENTS))
+def test_a_bad_file_is_one_value_error_naming_the_file_and_the_field(tmp_path, case, nothing_is_built):
+    document, message = BAD_DOCUMENTS[case]
+    path = write(tmp_path / "model.json", document)
+    Evil.calls = 0
+    with pytest.raises(ValueError, match=message) as error:
+        nn.load(path)
+    assert repr(path) in str(error.value)
+    assert error.value.__cause__ is None
+    assert error.value.__context__ is None or error.value.__suppress_context__
+    assert Evil.calls == 0
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DOCUMENTS))
+def test_a_bad_file_leaves_a_model_it_is_loaded_into_as_it_was(tmp_path, case):
+    document, _ = BAD_DOCUMENTS[case]
+    path = write(tmp_path / "model.json", document)
+    model = nn.MLP(2, [1])
+    before = model.state_dict()
+    with pytest.raises(ValueError):
+        model.load(path)
+    assert model.state_dict() == before
+
+
+def test_a_model_loads_only_a_config_that_is_the_same_json(tmp_path):
+    model = nn.MLP(2, [1])
+    for change in ({"nin": 2.0}, {"sizes": [True]}):
+        path = write(tmp_path / "m.json", mlp_file(**change))
+        with pytest.raises(ValueError, match=r"holds MLP\(.*but the model is MLP\(nin=2, sizes=\[1\]"):
+            model.load(path)
+    model.load(write(tmp_path / "m.json", mlp_file()))
+    assert [p.data for p in model.parameters()] == [0.5, -0.5, 0.0]
+
+
+def test_a_user_module_is_loaded_by_building_it_and_calling_load(tmp_path):
+    class Pair(nn.Module):
+        def __init__(self, width=2):
+            self.width = width
+            self.left, self.right = nn.Neuron(width), nn.Neuron(width, seed=1)
+
+        def config(self):
+            return {"width": self.width}
+
+    Pair().save(tmp_path / "pair.json")
+    with pytest.raises(ValueError, match=r"its class 'Pair' is not one of nn's .*build it and call its "
+                                         r"\.load\("):
+        nn.load(tmp_path / "pair.json")
+    fresh = Pair()
+    for p in fresh.parameters():
+        p.data = 0.0
+    fresh.load(tmp_path / "pair.json")
+    assert fresh.state_dict() == Pair().state_dict()
+    with pytest.raises(ValueError, match=r"holds Pair\(width=2\), but the model is Pair\(width=3\)"):
+        Pair(3).load(tmp_path / "pair.json")
+
+
+@contextmanager
+def deadline(seconds: float):
+    """Fail instead of hanging: opening a FIFO for reading waits for a writer forever."""
+    def expire(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_loading_a_fifo_or_a_device_is_refused_without_reading(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for path in (fifo, os.devnull):
+        with deadline(5), pytest.raises(ValueError, match="is not a regular file"):
+            nn.load(path)
+        with deadline(5), pytest.raises(ValueError, match="is not a regular file"):
+            nn.Neuron(1).load(path)
+
+
+def test_load_paths_are_checked(tmp_path):
+    with pytest.raises(TypeError, match=r"nn.load\(\) path must be a path .*got NoneType None"):
+        nn.load(None)
+    with pytest.raises(ValueError, match=r"nn.load\(\) path must be a path, got an empty string"):
+        nn.load("")
+    with pytest.raises(TypeError, match=r"MLP.load\(\) path must be a path"):
+        nn.MLP(2, [1]).load(3)
+    with pytest.raises(TypeError, match=r"MLP.save\(\) path must be a path"):
+        nn.MLP(2, [1]).save(None)
+
+
+def test_every_class_nn_loads_builds_exactly_what_its_config_counts():
+    from nn.module import _loadable
+
+    for model in (nn.Neuron(3), nn.Layer(2, 4), nn.MLP(3, [5, 4, 2]), nn.Perceptron(6), nn.Adaline(2)):
+        cls = _loadable()[type(model).__name__]
+        assert cls._parameter_count(model.config()) == len(model.parameters())
+        assert cls._parameter_names(model.config()) == [name for name, _ in model.named_parameters()]
+        assert cls._checked_config(model.config(), "") == model.config()
+        assert cls._config_fields == tuple(model.config())

@@ -214,3 +214,113 @@ def test_fit_compiled_refuses_the_clamped_bce_before_any_update():
     with pytest.raises(ValueError, match="cannot replay binary_cross_entropy.*_with_logits"):
         nn.fit(model, [[0.0, 1.0]], [1], loss="binary_cross_entropy", verbose=False, compiled=True)
     assert model.state_dict() == before
+
+
+# -- History in a notebook ------------------------------------------------------------------------
+
+def parsed(html_text: str):
+    """The HTML as an element tree: fails unless it is well-formed."""
+    import xml.etree.ElementTree as ET
+
+    return ET.fromstring(html_text)
+
+
+def test_history_shows_as_a_well_formed_table_of_its_epochs():
+    history = nn.History(loss=[0.75, 0.5, 0.25], accuracy=[0.5, 0.75, 1.0])
+    table = parsed(history._repr_html_())
+    assert table.tag == "table"
+    assert [th.text for th in table.iter("th")] == ["epoch", "loss", "accuracy"]
+    rows = [[td.text for td in tr.iter("td")] for tr in table.find("tbody")]
+    assert rows == [["1", "0.75", "50.0%"], ["2", "0.5", "75.0%"], ["3", "0.25", "100.0%"]]
+    assert table.find("caption").text == str(history)
+
+
+def test_a_history_without_accuracy_has_no_accuracy_column_and_long_ones_show_both_ends():
+    history = nn.History(loss=[1.0 / (k + 1) for k in range(100)], accuracy=[None] * 100)
+    table = parsed(history._repr_html_())
+    assert [th.text for th in table.iter("th")] == ["epoch", "loss"]
+    rows = [[td.text for td in tr.iter("td")] for tr in table.find("tbody")]
+    assert len(rows) == nn.train.HTML_ROWS + 1 and rows[10] == ["…", "…"]
+    assert rows[0][0] == "1" and rows[-1][0] == "100"
+    assert parsed(nn.History()._repr_html_()).find("caption").text == "History(no epochs)"
+
+
+def test_a_trained_history_shows_as_html():
+    model = nn.MLP(2, [1])
+    history = nn.fit(model, [[0.0, 1.0], [1.0, 0.0]], [1, 0], epochs=3, verbose=False)
+    rows = list(parsed(history._repr_html_()).find("tbody"))
+    assert len(rows) == 3
+
+
+def test_history_plot_draws_loss_and_accuracy():
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    figure = nn.History(loss=[0.75, 0.5, 0.25], accuracy=[0.5, 0.75, 1.0]).plot()
+    assert isinstance(figure, Figure)
+    loss_axes, accuracy_axes = figure.axes
+    assert list(loss_axes.lines[0].get_ydata()) == [0.75, 0.5, 0.25]
+    assert list(accuracy_axes.lines[0].get_ydata()) == [0.5, 0.75, 1.0]
+    only_loss = nn.History(loss=[2.0, 1.0], accuracy=[None, None]).plot()
+    assert len(only_loss.axes) == 1 and list(only_loss.axes[0].lines[0].get_xdata()) == [1, 2]
+    with pytest.raises(ValueError, match="the history has no epochs"):
+        nn.History().plot()
+
+
+def test_history_plot_without_matplotlib_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"History.plot\(\) needs matplotlib, an optional extra: "
+                                          r"pip install matplotlib"):
+        nn.History(loss=[1.0], accuracy=[None]).plot()
+
+
+def test_history_records_are_checked():
+    with pytest.raises(TypeError, match=r"History\(\) loss must be a list of numbers"):
+        nn.History(loss=None)
+    with pytest.raises(ValueError, match=r"History\(\) accuracy must have one entry per epoch"):
+        nn.History(loss=[1.0], accuracy=[])
+    assert nn.History(loss=[float("nan")], accuracy=[None]).loss  # a diverged run is still a history
+
+
+# -- arguments that used to be accepted silently --------------------------------------------------
+
+def test_fit_refuses_an_optimizer_that_trains_nothing():
+    from autodiff import Value
+
+    model = nn.MLP(2, [1])
+    X, y = [[0.0, 1.0], [1.0, 0.0]], [1, 0]
+    with pytest.raises(TypeError, match=r"fit\(\) optimizer must be an nn.Optimizer .*got Value"):
+        nn.fit(model, X, y, optimizer=Value(1.0), verbose=False)
+    other = nn.MLP(2, [1])
+    with pytest.raises(ValueError, match=r"fit\(\) optimizer updates none of the model's parameters"):
+        nn.fit(model, X, y, optimizer=nn.SGD(other.parameters(), lr=0.1), verbose=False)
+    first_layer = nn.SGD(model.layers[0].neurons[0].w, lr=0.1)  # some of them: fine-tuning
+    nn.fit(model, X, y, optimizer=first_layer, epochs=2, verbose=False)
+
+
+@pytest.mark.parametrize(("arguments", "error", "message"), [
+    ({"epochs": 10**400}, ValueError, r"fit\(\) epochs must be an int from 1 to 1,000,000,000"),
+    ({"seed": None}, TypeError, r"fit\(\) seed must be an int from 0 to 2\*\*64 - 1, got None"),
+    ({"shuffle": "no"}, TypeError, r"fit\(\) shuffle must be True or False, got str 'no'"),
+    ({"verbose": 0}, TypeError, r"fit\(\) verbose must be True or False, got int 0"),
+    ({"compiled": None}, TypeError, r"fit\(\) compiled must be True or False"),
+    ({"batch_size": 2.0}, TypeError, r"fit\(\) batch_size must be an int"),
+])
+def test_fit_arguments_are_checked_before_any_update(arguments, error, message):
+    model = nn.MLP(2, [1])
+    before = model.state_dict()
+    with pytest.raises(error, match=message):
+        nn.fit(model, [[0.0, 1.0], [1.0, 0.0]], [1, 0], **arguments)
+    assert model.state_dict() == before
+
+
+def test_fit_none_says_which_argument():
+    with pytest.raises(TypeError, match=r"fit\(\) model must be an nn.Module .*got NoneType None"):
+        nn.fit(None, [[0.0]], [0])
+    with pytest.raises(TypeError, match=r"fit\(\) X must be a table"):
+        nn.fit(nn.MLP(1, [1]), None, [0])
+    with pytest.raises(TypeError, match=r"fit\(\) y must be a list of targets"):
+        nn.fit(nn.MLP(1, [1]), [[0.0]], None)
