@@ -16,6 +16,9 @@ half of one. Beyond that:
 - Temporary files are named `.<name>.tmp-<pid>-<token>`, and the writer holds an flock on its
   own while it writes. A save that was killed half way leaves one behind; the next save of the
   same path removes every such file that no live writer holds.
+
+What a rename cannot keep: the replaced file's owner and group (the new file is the writer's),
+extended ACLs, and hard links to it (they keep the old contents).
 """
 
 from __future__ import annotations
@@ -154,9 +157,13 @@ def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
 
 def _remove_abandoned(folder: str, base: str) -> None:
     """Delete the temporary files of saves of this path that died before renaming them."""
-    pattern = re.compile(re.escape(_prefix(base)) + r"(\d+)-[0-9a-f]{16}")
+    prefix = _prefix(base)
+    pattern = re.compile(re.escape(prefix) + r"(\d+)-[0-9a-f]{16}")
     try:
-        entries = [entry.name for entry in os.scandir(folder) if pattern.fullmatch(entry.name)]
+        # a folder of many files (a drawing's frames) is scanned at C speed: only names that
+        # start like ours are matched further
+        entries = [entry.name for entry in os.scandir(folder)
+                   if entry.name.startswith(prefix) and pattern.fullmatch(entry.name)]
     except OSError:
         return  # an unreadable folder: the save itself will say what is wrong
     for entry in entries:
@@ -166,7 +173,9 @@ def _remove_abandoned(folder: str, base: str) -> None:
 
 def _remove_if_abandoned(path: str, pid: int) -> None:
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        # non-blocking: a FIFO given one of our names must not stop the save
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                     | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return  # gone already, or a symlink: not one of ours
     try:

@@ -11,8 +11,6 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-import numpy as np
-
 from autodiff import Value, no_grad
 from autodiff.arguments import (check_bool, check_callable, check_count, check_instance, check_real,
                                 check_reals, check_seed, check_table, describe, is_int, is_real,

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -360,3 +361,26 @@ def test_bad_data_is_a_type_error(tmp_path):
     with pytest.raises(TypeError, match=r"write_atomic\(\) data must be bytes or str, got int"):
         write_atomic(tmp_path / "x", 3)
     assert os.listdir(tmp_path) == []
+
+
+@needs_posix
+def test_a_fifo_named_like_a_temporary_does_not_stop_a_save(tmp_path):
+    trap = tmp_path / ".model.json.tmp-1-0123456789abcdef"
+    os.mkfifo(trap)
+    with deadline(5):
+        write_atomic(tmp_path / "model.json", "x")
+    assert (tmp_path / "model.json").read_text() == "x" and stat.S_ISFIFO(os.lstat(trap).st_mode)
+
+
+@contextmanager
+def deadline(seconds: float):
+    def expire(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

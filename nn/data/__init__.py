@@ -20,8 +20,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from autodiff.arguments import (check_bool, check_choice, check_count, check_int, check_real,
-                                check_reals, check_seed, check_table, describe, is_real, is_sequence)
+from autodiff.arguments import (check_bool, check_count, check_int, check_real, check_reals, check_seed,
+                                check_table, describe, is_real, is_sequence)
 
 __all__ = ["ENCODINGS", "GATES", "IRIS_FEATURES", "IRIS_SPECIES", "gate", "load_iris", "make_blobs",
            "make_circles", "make_moons", "standardize", "train_test_split"]
