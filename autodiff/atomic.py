@@ -12,7 +12,8 @@ half of one. Beyond that:
   changed, so no other thread can be caught by a temporarily changed one.
 - Only a regular file (or nothing) may be at the path: a directory, FIFO, device or socket is
   refused before anything is written.
-- Errors name the caller's path, never the temporary file.
+- Errors name the caller's path, never the temporary file: an OSError keeps its kind, errno and
+  reason, with the caller's path as its filename.
 - Temporary files are named `.<name>.tmp-<pid>-<token>`, and the writer holds an flock on its
   own while it writes. A save that was killed half way leaves one behind; the next save of the
   same path removes every such file that no live writer holds.
@@ -96,16 +97,14 @@ def _existing_mode(shown: str, target: str) -> int | None:
         info = os.lstat(target)
     except FileNotFoundError:
         if not os.path.isdir(folder):
-            raise _error(FileNotFoundError, errno.ENOENT,
-                         f"cannot write {shown!r}: its folder {folder!r} does not exist") from None
+            raise FileNotFoundError(errno.ENOENT, f"No such folder {folder!r} to write in", shown) from None
         return None
     except OSError as error:
         raise _named(error, shown) from None
     if stat.S_ISREG(info.st_mode):
         return stat.S_IMODE(info.st_mode)
     if stat.S_ISDIR(info.st_mode):
-        raise _error(IsADirectoryError, errno.EISDIR,
-                     f"cannot write {shown!r}: it is a directory; give a file name inside it")
+        raise IsADirectoryError(errno.EISDIR, "Is a directory; give a file name inside it", shown)
     if stat.S_ISLNK(info.st_mode):
         raise ValueError(f"cannot write {shown!r}: its symlinks form a loop")
     kind = next((what for test, what in _KINDS if test(info.st_mode)), "not a regular file")
@@ -233,12 +232,5 @@ def _sync_folder(folder: str) -> None:
 
 
 def _named(error: OSError, shown: str) -> OSError:
-    """The same kind of error, saying which of the caller's paths failed, not a temporary name."""
-    return _error(type(error), error.errno, f"cannot write {shown!r}: {error.strerror or error}")
-
-
-def _error(kind: type[OSError], code: int | None, message: str) -> OSError:
-    # built from the message alone, so str() is the message, then given the errno to test
-    error = kind(message)
-    error.errno = code
-    return error
+    """The same error about the caller's path (its errno, its reason), not about a temporary file."""
+    return type(error)(error.errno, error.strerror or str(error), shown)

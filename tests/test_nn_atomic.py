@@ -122,13 +122,14 @@ def test_the_null_device_is_refused_and_left_a_device(save, devices_guarded):
 
 
 def test_a_directory_is_refused(tmp_path, save):
-    with pytest.raises(IsADirectoryError, match="it is a directory; give a file name inside it") as error:
+    with pytest.raises(IsADirectoryError, match="Is a directory; give a file name inside it") as error:
         save(tmp_path)
-    assert error.value.errno == errno.EISDIR and os.listdir(tmp_path) == []
+    assert error.value.errno == errno.EISDIR and error.value.filename == str(tmp_path)
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_missing_folder_is_named(tmp_path, save):
-    with pytest.raises(FileNotFoundError, match=r"cannot write '.*nowhere/m.json': its folder '.*nowhere' does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"No such folder '.*nowhere' to write in: '.*nowhere/m.json'"):
         save(tmp_path / "nowhere" / "m.json")
 
 
@@ -235,9 +236,10 @@ def test_a_failed_save_names_the_path_leaves_the_old_file_and_no_temporary(tmp_p
         raise OSError(errno.ENOSPC, "No space left on device", str(args[0]) if failing == "replace" else None)
 
     monkeypatch.setattr(os, failing, fail)
-    with pytest.raises(OSError, match=r"cannot write '.*model.json': No space left on device") as error:
+    with pytest.raises(OSError, match=r"No space left on device: '.*model.json'") as error:
         write_atomic(path, "new")
-    assert error.value.errno == errno.ENOSPC and ".tmp-" not in str(error.value)
+    assert error.value.errno == errno.ENOSPC and error.value.strerror == "No space left on device"
+    assert error.value.filename == str(path) and ".tmp-" not in str(error.value)
     monkeypatch.undo()
     assert path.read_text() == "old" and os.listdir(tmp_path) == ["model.json"]
 

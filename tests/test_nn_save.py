@@ -174,7 +174,7 @@ def test_a_saved_file_gets_the_usual_permissions(saved):
 
 def test_a_directory_is_not_a_model_file(tmp_path):
     model = nn.MLP(2, [1])
-    with pytest.raises(IsADirectoryError, match="it is a directory; give a file name inside it"):
+    with pytest.raises(IsADirectoryError, match="Is a directory; give a file name inside it"):
         model.save(tmp_path)
     with pytest.raises(IsADirectoryError, match="is a directory, not a saved model"):
         nn.load(tmp_path)
