@@ -269,6 +269,8 @@ class MLP(Module):
 
 def _inputs(x, n: int, who: str) -> list[Value]:
     """One sample's n inputs as Values; a batch, or anything else, is a clear error."""
+    if type(x) is list and len(x) == n and all(isinstance(xi, Value) for xi in x):
+        return x  # a layer's outputs going into the next layer: nothing to check or convert
     name = f"{who} input x"
     batch = _batch(x)
     if batch:
