@@ -100,7 +100,7 @@ def test_next_and_arrow_keys_move_through_the_steps(browser, page):
     total = len(steps) + 1
     first = state_at(browser, f"1 / {total}")
     counter, caption, highlighted = first
-    assert caption.startswith("E = n") and "∂E/∂E = 1" in caption
+    assert caption.startswith("E = ") and "∂E/∂E = 1" in caption
     graph = trace(steps[0].node)
     assert highlighted == ["v" + str(graph.nodes.index(steps[0].node))]
 
