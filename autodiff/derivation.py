@@ -26,7 +26,7 @@ backward pass's gradient up to rounding (the two add and multiply in different o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from .arguments import check_bool, check_count, describe
@@ -85,6 +85,8 @@ class Sum(Quantity):
 class Number(Quantity):
     """∂top/∂bottom given by its number alone: past explain's limit, it is not derived further."""
 
+    links: int = 1      # how many links of a chain it stands for
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Derivation:
@@ -130,10 +132,10 @@ class Derivation:
 
     @property
     def quantities(self) -> list[Quantity]:
-        """Every quantity written out, in the order the text shows them (top first)."""
-        found: list[Quantity] = []
+        """Every quantity written out, each once, in the order the text shows them (top first)."""
+        found: dict[int, Quantity] = {}
         _walk(self.root, found)
-        return found
+        return list(found.values())
 
     @property
     def factors(self) -> list[Link]:
@@ -166,7 +168,7 @@ class Derivation:
     def __str__(self) -> str:
         lines = [f"{self.name}: {_paths_text(self.paths)} from {self.graph.name(self.wrt)} to "
                  f"{self.graph.name(self.output)}"]
-        _text(self.root, 0, lines, top=True)
+        _text(self.root, 0, lines, set())
         if self.note:
             lines.append(self.note)
         return "\n".join(lines)
@@ -174,7 +176,7 @@ class Derivation:
     def to_latex(self) -> str:
         r"""The derivation as a LaTeX `aligned` block: one equation per line (\frac{\partial E}{\partial w_{5}} &= …)."""
         rows: list[str] = []
-        _latex(self.root, rows, self.graph, top=True)
+        _latex(self.root, rows, self.graph, set())
         body = " \\\\\n".join(rows)
         note = f" \\\\\n&\\text{{{_latex_text(self.note)}}}" if self.note else ""
         return "\\begin{aligned}\n" + body + note + "\n\\end{aligned}"
@@ -235,7 +237,6 @@ class _Deriver:
         self._on_paths()
         self._stations()
         self._links()
-        self._tangents: dict[Value, dict[Value, float]] = {}
         self._made: dict[tuple[Value, Value], Quantity] = {}
         self._symbols: dict = {}    # sympy Symbol -> the Name it stands for, to print sympy's forms
 
@@ -269,6 +270,7 @@ class _Deriver:
         self.stations = {n for n in self.between
                          if n is self.output or n is self.wrt or n.label or consumers.get(n, 0) > 1}
         self.order = [n for n in self.between if n in self.stations]
+        self.index = {n: i for i, n in enumerate(self.order)}
 
     def _links(self) -> None:
         """For each station, ∂station/∂(each station just below it), its unlabelled nodes folded in."""
@@ -278,10 +280,16 @@ class _Deriver:
                 self.links[top] = self._cone(top)
 
     def _cone(self, top: Value) -> dict[Value, list]:
+        """The links from one station down to the stations below it, through unlabelled nodes.
+
+        Each unlabelled node on the paths has one consumer there (else it is a station), so the
+        nodes below a station form a tree and every node is visited once over all stations.
+        Formula trees travel with their sizes, so a long fold stops growing its formula at once.
+        """
         on, stations, trees = self.on, self.stations, self.trees
-        found: dict[Value, list] = {}        # bottom -> [value, [trees or None], {last folded nodes}]
+        found: dict[Value, list] = {}       # bottom -> [value, [(tree, size)], {last folded nodes}]
         adjoint: dict[Value, float] = {top: 1.0}
-        paths: dict[Value, list] = {top: [Num(1.0)]} if trees else {}
+        paths: dict[Value, list] = {top: [(Num(1.0), 1)]} if trees else {}
         above: dict[Value, Value] = {}
         stack = [top]
         while stack:
@@ -289,23 +297,27 @@ class _Deriver:
             op = node._op
             partials = op.local(node.data, *[p.data for p in node.parents])
             if trees:
-                so_far = _joined(paths.pop(node))
-                locals_ = local_formulas(op, self.expand(node), [self.expand(p) for p in node.parents])
+                so_far, so_far_size = _joined(paths.pop(node))
+                locals_ = (local_formulas(op, self.expand(node), [self.expand(p) for p in node.parents])
+                           if so_far is not None else None)
             for k, parent in enumerate(node.parents):
                 if parent not in on:
                     continue
                 value = adjoint[node] * float(partials[k])
-                tree = None
-                if trees and so_far is not None:
-                    tree = Mul((so_far, locals_[k]))
+                if trees:
+                    if so_far is None:
+                        tree = (None, 0)
+                    else:
+                        tree = (Mul((so_far, locals_[k])), so_far_size + size(locals_[k]) + 1)
                 if parent in stations:
                     entry = found.setdefault(parent, [0.0, [], set()])
                     entry[0] += value
-                    entry[1].append(tree)
+                    if trees:
+                        entry[1].append(tree)
                     if node is not top:
                         entry[2].add(node)
                     continue
-                if parent not in adjoint:   # its only consumer on the paths is `node`: a tree
+                if parent not in adjoint:   # its only consumer on the paths is `node`
                     adjoint[parent] = 0.0
                     above[parent] = node
                     stack.append(parent)
@@ -322,7 +334,7 @@ class _Deriver:
                     folded.append(node)
                     node = above[node]
             entry[2] = tuple(sorted(folded, key=lambda n: -self.position[n]))
-            entry[1] = _joined(entry[1]) if trees else None
+            entry[1] = _joined(entry[1])[0] if trees else None
         return found
 
     def expand(self, node: Value) -> Expr:
@@ -365,19 +377,19 @@ class _Deriver:
         return Derivation(self.output, self.wrt, root, self.paths, tuple(self.between), self.graph,
                           dict(self.values), self.note)
 
-    def tangent(self, bottom: Value) -> dict[Value, float]:
-        """∂station/∂bottom for every station above bottom, by one forward sweep over the links."""
-        done = self._tangents.get(bottom)
-        if done is None:
-            done = {bottom: 1.0}
-            for station in self.order[self.order.index(bottom) + 1:]:
-                total = 0.0
-                for below, entry in self.links[station].items():
-                    if below in done:
-                        total += entry[0] * done[below]
-                if total or any(below in done for below in self.links[station]):
-                    done[station] = total
-            self._tangents[bottom] = done
+    def sweep(self, bottom: Value, top: Value) -> dict[Value, float]:
+        """∂station/∂bottom for the stations from bottom up to top, by one forward sweep over the links
+        between them (so the elided parts of a chain cost, together, one sweep over the chain)."""
+        done = {bottom: 1.0}
+        for station in self.order[self.index[bottom] + 1:self.index[top] + 1]:
+            total, reached = 0.0, False
+            for below, entry in self.links[station].items():
+                factor = done.get(below)
+                if factor is not None:
+                    total += entry[0] * factor
+                    reached = True
+            if reached:
+                done[station] = total
         return done
 
     def quantity(self, top: Value, bottom: Value) -> Quantity:
@@ -396,8 +408,7 @@ class _Deriver:
         return made
 
     def _derive(self, top: Value, bottom: Value) -> Quantity:
-        low, high = self.order.index(bottom), self.order.index(top)
-        span = self.order[low:high + 1]
+        span = self.order[self.index[bottom]:self.index[top] + 1]
         up = {bottom: 1}        # paths from bottom to each station
         for station in span[1:]:
             n = sum(up[b] for b in self.links[station] if b in up)
@@ -427,21 +438,31 @@ class _Deriver:
         return Link(top, bottom, name, value, *self._formulas(tree), through=through)
 
     def _number(self, top: Value, bottom: Value) -> Number:
-        return Number(top, bottom, self._name(top, bottom), self.tangent(bottom).get(top, 0.0),
+        return Number(top, bottom, self._name(top, bottom), self.sweep(bottom, top).get(top, 0.0),
                       None, None, None, None)
 
     def _chain(self, top: Value, bottom: Value, passes: list[Value]) -> Chain:
-        parts = []
+        # A link that only adds (∂E/∂E_o1 = 1 where E = E_o1 + E_o2) is not a part of its own, as in
+        # the lecture: it joins the link below it (∂E/∂out_o1 = −(0.01 − out_o1)), or drops out.
+        steps: list[tuple[Value, Value, Value | None, tuple]] = []   # (upper, lower, merged top, through)
+        merged, through = None, ()
         for k, (upper, lower) in enumerate(zip(passes, passes[1:])):
-            entry = self.links.get(upper, {}).get(lower)
-            if entry is not None and len(passes) > 2 and _is_one(upper, entry):
-                continue    # ∂E/∂E_o1 = 1 where E = E_o1 + E_o2: the lecture leaves it out
-            if k < self.limit or k == len(passes) - 2:
-                parts.append(self.quantity(upper, lower))
-            else:
-                parts.append(self._number(upper, lower))
-        if not parts:
-            return self._link(top, bottom, [1.0, Num(1.0) if self.trees else None, ()])
+            entry = self.links[upper].get(lower)
+            if k < len(passes) - 2 and _is_one(upper, entry):
+                merged, through = merged or upper, through + entry[2] + (lower,)
+                continue
+            steps.append((upper, lower, merged, through))
+            merged, through = None, ()
+        if len(steps) > self.limit + 1:
+            # the first `limit` parts and the last are derived; one number stands for the middle
+            upper, lower = steps[self.limit][2] or steps[self.limit][0], steps[-2][1]
+            middle = Number(upper, lower, self._name(upper, lower), self.sweep(lower, upper)[upper],
+                            None, None, None, None, links=len(steps) - self.limit - 1)
+            parts = [self._part(*s) for s in steps[:self.limit]] + [middle, self._part(*steps[-1])]
+        else:
+            parts = [self._part(*s) for s in steps]
+        if len(parts) == 1:
+            return parts[0]
         value = 1.0
         for part in parts:
             value *= part.value
@@ -449,16 +470,22 @@ class _Deriver:
         tree = Factors(tuple(trees)) if all(t is not None for t in trees) else None
         return Chain(top, bottom, self._name(top, bottom), value, *self._formulas(tree), parts=tuple(parts))
 
+    def _part(self, upper: Value, lower: Value, merged: Value | None, through: tuple) -> Quantity:
+        part = self.quantity(upper, lower)
+        if merged is None or not isinstance(part, Link):
+            return part
+        return replace(part, top=merged, name=self._name(merged, lower), through=through + part.through)
+
     def _sum(self, top: Value, bottom: Value, children: list[Value]) -> Sum:
         children.sort(key=self.position.__getitem__)
         terms, more, more_value = [], 0, 0.0
-        tangent = None
+        below_top = None
         for child in children:
             entry = self.links[top][child]
             if len(terms) >= self.limit:
-                tangent = tangent or self.tangent(bottom)
+                below_top = below_top or self.sweep(bottom, top)
                 more += 1
-                more_value += entry[0] * tangent.get(child, 0.0)
+                more_value += entry[0] * below_top.get(child, 0.0)
                 continue
             if child is bottom:
                 terms.append((self._link(top, bottom, entry, direct=True),))
@@ -507,21 +534,23 @@ class _Deriver:
         return symbol
 
 
-def _joined(trees: list) -> Expr | None:
-    """The sum of the paths' trees (None if any is too large to write)."""
-    if any(t is None for t in trees):
-        return None
-    tree = trees[0] if len(trees) == 1 else Add(tuple(trees))
-    return tree if size(tree) <= FORMULA_SIZE else None
+def _joined(trees: list[tuple]) -> tuple[Expr | None, int]:
+    """The sum of the paths' (tree, size) pairs, and its size; (None, 0) if it is too large to write."""
+    total = sum(n for _, n in trees) + (len(trees) > 1)
+    if total > FORMULA_SIZE or any(t is None for t, _ in trees):
+        return (None, 0)
+    return (trees[0][0] if len(trees) == 1 else Add(tuple(t for t, _ in trees)), total)
 
 
-def _is_one(top: Value, entry: list) -> bool:
+def _is_one(top: Value, entry: list | None) -> bool:
     """Whether a link only adds (E = E_o1 + E_o2: ∂E/∂E_o1 = 1), so the lecture leaves it unwritten."""
-    return entry[0] == 1.0 and all(n.op in ("add", "sum") for n in (top, *entry[2]))
+    return entry is not None and entry[0] == 1.0 and all(n.op in ("add", "sum") for n in (top, *entry[2]))
 
 
-def _walk(q: Quantity, found: list) -> None:
-    found.append(q)
+def _walk(q: Quantity, found: dict) -> None:
+    if id(q) in found:
+        return
+    found[id(q)] = q
     if isinstance(q, Chain):
         for part in q.parts:
             _walk(part, found)
@@ -550,17 +579,22 @@ def _listed(names: list[str], sep: str, limit: int = 12) -> str:
     return sep.join(names[:limit - 2]) + f"{sep}…{sep}" + names[-1] + f"  ({len(names):,} in all)"
 
 
-def _text(q: Quantity, depth: int, lines: list[str], top: bool = False) -> None:
+def _text(q: Quantity, depth: int, lines: list[str], done: set) -> None:
     pad = "  " * depth
     fmt = format_number
+    if id(q) in done and isinstance(q, (Chain, Sum)):
+        lines.append(f"{pad}{q.name} = {fmt(q.value)}   (derived above)")
+        return
+    done.add(id(q))
     if isinstance(q, Link):
         lines.append(f"{pad}{q.name}{_formula_part(q)} = {fmt(q.value)}")
     elif isinstance(q, Number):
-        lines.append(f"{pad}{q.name} = {fmt(q.value)}   (not derived further: past explain's limit)")
+        spanned = f"{q.links:,} links, " if q.links > 1 else ""
+        lines.append(f"{pad}{q.name} = {fmt(q.value)}   ({spanned}not derived further: past explain's limit)")
     elif isinstance(q, Chain):
         lines.append(f"{pad}{q.name} = {_listed([p.name for p in q.parts], ' · ')}")
         for part in q.parts:
-            _text(part, depth + 1, lines)
+            _text(part, depth + 1, lines, done)
         numbers = _listed([fmt(p.value) for p in q.parts], " × ")
         lines.append(f"{pad}{q.name}{_formula_part(q)} = {numbers} = {fmt(q.value)}")
     else:
@@ -570,7 +604,7 @@ def _text(q: Quantity, depth: int, lines: list[str], top: bool = False) -> None:
         lines.append(f"{pad}{q.name} = {' + '.join(names)}")
         for term in q.terms:
             for part in term:
-                _text(part, depth + 1, lines)
+                _text(part, depth + 1, lines, done)
         numbers = [" × ".join(fmt(p.value) for p in term) for term in q.terms]
         if q.more:
             numbers.append(f"{fmt(q.more_value)} (the other {q.more:,} terms)")
@@ -595,7 +629,10 @@ def _latex_formula(q: Quantity) -> str:
     return f" = {render(q.tree, latex=True)}"
 
 
-def _latex(q: Quantity, rows: list[str], graph: Graph, top: bool = False) -> None:
+def _latex(q: Quantity, rows: list[str], graph: Graph, done: set) -> None:
+    if id(q) in done:
+        return
+    done.add(id(q))
     lhs = _latex_partial(q, graph)
     fmt = format_number
     if isinstance(q, (Link, Number)):
@@ -604,8 +641,7 @@ def _latex(q: Quantity, rows: list[str], graph: Graph, top: bool = False) -> Non
     if isinstance(q, Chain):
         rows.append(f"{lhs} &= " + r" \cdot ".join(_latex_partial(p, graph) for p in q.parts))
         for part in q.parts:
-            if not isinstance(part, Link) or part.tree is not None:
-                _latex(part, rows, graph)
+            _latex(part, rows, graph, done)
         numbers = r" \times ".join(fmt(p.value) for p in q.parts)
     else:
         written = [r" \cdot ".join(_latex_partial(p, graph) for p in term) for term in q.terms]
@@ -614,7 +650,7 @@ def _latex(q: Quantity, rows: list[str], graph: Graph, top: bool = False) -> Non
         rows.append(f"{lhs} &= " + " + ".join(written))
         for term in q.terms:
             for part in term:
-                _latex(part, rows, graph)
+                _latex(part, rows, graph, done)
         numbers = " + ".join(r" \times ".join(fmt(p.value) for p in term) for term in q.terms)
         if q.more:
             numbers += f" + {fmt(q.more_value)}"
