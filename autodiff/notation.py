@@ -774,9 +774,11 @@ def as_factor(tree: Expr, first: bool = False, *, latex: bool = False) -> str:
 
 
 def atomic(name: str) -> bool:
-    """True for a name that reads as one symbol in ∂name (a label like out_o1, y₁⁽²⁾, n7, σ(n3))."""
-    if all(c.isalnum() or c in "_'′⁽⁾" for c in name):
-        return bool(name)
+    """True for a name that reads as one symbol after ∂ (out_o1, y₁⁽²⁾, n7, σ(n3)); False for one that
+    needs parentheses (w5·out_h1, and x², which would read as a second derivative)."""
+    bare = re.sub("⁽[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*⁾", "", name)
+    if bare and all((c.isalnum() and c not in _SUPERSCRIPT_DIGITS) or c in "_'′" for c in bare):
+        return True
     head, paren, rest = name.partition("(")
     if paren and head and all(c.isalnum() or c == "_" for c in head) and rest.endswith(")"):
         depth = 1
@@ -786,6 +788,9 @@ def atomic(name: str) -> bool:
                 return False
         return True
     return False
+
+
+_SUPERSCRIPT_DIGITS = set("⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
 def partial(top: str, bottom: str) -> str:
