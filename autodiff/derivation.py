@@ -424,7 +424,9 @@ class _Deriver:
         total = up[top]
         passes = [s for s in span if s in up and s in down and up[s] * down[s] == total]
         if len(passes) > 2:
-            return self._chain(top, bottom, passes[::-1])
+            # every path through a pass: the paths between two passes are the quotient of the counts
+            single = {upper: up[upper] == up[lower] for upper, lower in zip(passes[1:], passes)}
+            return self._chain(top, bottom, passes[::-1], single)
         if total == 1:
             return self._link(top, bottom, self.links[top][bottom])
         return self._sum(top, bottom, [b for b in self.links[top] if b in up])
@@ -441,13 +443,13 @@ class _Deriver:
         return Number(top, bottom, self._name(top, bottom), self.sweep(bottom, top).get(top, 0.0),
                       None, None, None, None)
 
-    def _chain(self, top: Value, bottom: Value, passes: list[Value]) -> Chain:
+    def _chain(self, top: Value, bottom: Value, passes: list[Value], single: dict[Value, bool]) -> Chain:
         # A link that only adds (∂E/∂E_o1 = 1 where E = E_o1 + E_o2) is not a part of its own, as in
         # the lecture: it joins the link below it (∂E/∂out_o1 = −(0.01 − out_o1)), or drops out.
         steps: list[tuple[Value, Value, Value | None, tuple]] = []   # (upper, lower, merged top, through)
         merged, through = None, ()
         for k, (upper, lower) in enumerate(zip(passes, passes[1:])):
-            entry = self.links[upper].get(lower)
+            entry = self.links[upper].get(lower) if single[upper] else None
             if k < len(passes) - 2 and _is_one(upper, entry):
                 merged, through = merged or upper, through + entry[2] + (lower,)
                 continue

@@ -748,11 +748,7 @@ def _compile(op: Op) -> Callable[[Sequence[tuple]], tuple]:
 
                 def power(inputs):
                     ex = inputs[k]
-                    integer = None
-                    if ex[2] in (_NUMBER, _NEGATIVE):
-                        value = float(ex[0].replace(printer.minus, "-"))
-                        integer = int(value) if value == int(value) else None
-                    return printer.power(base(inputs), ex, integer)
+                    return printer.power(base(inputs), ex, _printed_integer(ex, printer.minus))
                 return power
             return lambda inputs: printer.power(base(inputs), exponent(inputs), _integer(e.exponent))
         if isinstance(e, Call):
@@ -762,6 +758,17 @@ def _compile(op: Op) -> Callable[[Sequence[tuple]], tuple]:
         return lambda inputs: printer.bracket(e.op, left(inputs), right(inputs))
 
     return build(notation(op))
+
+
+def _printed_integer(p: tuple, minus: str) -> int | None:
+    """The integer a printed piece is, if it is a printed number that is one (2, −1); else None."""
+    if not ((p[1] == ATOM and p[2] == _NUMBER == p[3]) or (p[1] == NEG and p[2] == _NEGATIVE)):
+        return None
+    try:
+        value = float(p[0].replace(minus, "-"))
+    except ValueError:
+        return None
+    return int(value) if math.isfinite(value) and value == int(value) else None
 
 
 def as_factor(tree: Expr, first: bool = False, *, latex: bool = False) -> str:
