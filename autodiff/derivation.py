@@ -40,6 +40,7 @@ SYMPY_NOTE = ("(formulas need sympy: pip install sympy, or install this project 
 EXPAND_SIZE = 40        # nodes of the tree an unlabelled node is written as; past it, its name
 FORMULA_SIZE = 400      # nodes of a formula tree past which it is not written out
 SIMPLIFY_OPS = 80       # sympy operations past which a formula is not simplified
+_LATER = object()       # a link's formula not built yet
 SHORTER = 1 / 2         # sympy's form is shown too when it is at most this fraction of the length
 LINE_WIDTH = 160        # characters of formula a printed line shows before it says "…"
 
@@ -275,67 +276,90 @@ class _Deriver:
     def _links(self) -> None:
         """For each station, ∂station/∂(each station just below it), its unlabelled nodes folded in."""
         self.links: dict[Value, dict[Value, list]] = {}
+        self._cones: dict[Value, list[Value]] = {}
         for top in self.order:
             if top is not self.wrt:
                 self.links[top] = self._cone(top)
 
     def _cone(self, top: Value) -> dict[Value, list]:
-        """The links from one station down to the stations below it, through unlabelled nodes.
+        """The links from one station down to the stations just below it, through unlabelled nodes:
+        {bottom: [value, formula (built when first asked for), folded nodes nearest the top first]}.
 
         Each unlabelled node on the paths has one consumer there (else it is a station), so the
-        nodes below a station form a tree and every node is visited once over all stations.
-        Formula trees travel with their sizes, so a long fold stops growing its formula at once.
+        nodes folded below a station form a tree and every node is visited once over all stations.
+        Numbers flow down from the top, as in the backward pass.
         """
-        on, stations, trees = self.on, self.stations, self.trees
-        found: dict[Value, list] = {}       # bottom -> [value, [(tree, size)], {last folded nodes}]
+        on, stations = self.on, self.stations
         adjoint: dict[Value, float] = {top: 1.0}
-        paths: dict[Value, list] = {top: [(Num(1.0), 1)]} if trees else {}
-        above: dict[Value, Value] = {}
+        found: dict[Value, list] = {}
+        cone = [top]                        # each node before the nodes folded below it
         stack = [top]
         while stack:
             node = stack.pop()
-            op = node._op
-            partials = op.local(node.data, *[p.data for p in node.parents])
-            if trees:
-                so_far, so_far_size = _joined(paths.pop(node))
-                locals_ = (local_formulas(op, self.expand(node), [self.expand(p) for p in node.parents])
-                           if so_far is not None else None)
-            for k, parent in enumerate(node.parents):
+            partials = node._op.local(node.data, *[p.data for p in node.parents])
+            for parent, local in zip(node.parents, partials):
                 if parent not in on:
                     continue
-                value = adjoint[node] * float(partials[k])
-                if trees:
-                    if so_far is None:
-                        tree = (None, 0)
-                    else:
-                        tree = (Mul((so_far, locals_[k])), so_far_size + size(locals_[k]) + 1)
+                value = adjoint[node] * float(local)
                 if parent in stations:
-                    entry = found.setdefault(parent, [0.0, [], set()])
-                    entry[0] += value
-                    if trees:
-                        entry[1].append(tree)
-                    if node is not top:
-                        entry[2].add(node)
+                    found.setdefault(parent, [0.0, _LATER, set()])[0] += value
                     continue
                 if parent not in adjoint:   # its only consumer on the paths is `node`
                     adjoint[parent] = 0.0
-                    above[parent] = node
+                    cone.append(parent)
                     stack.append(parent)
-                    if trees:
-                        paths[parent] = []
                 adjoint[parent] += value
-                if trees:
-                    paths[parent].append(tree)
+        self._cones[top] = cone
+        reaches: dict[Value, set] = {}      # the stations each folded node leads to
+        for node in reversed(cone):
+            reached = set()
+            for parent in node.parents:
+                if parent in stations and parent in on:
+                    reached.add(parent)
+                elif parent in reaches:
+                    reached |= reaches[parent]
+            reaches[node] = reached
+            if node is not top:
+                for bottom in reached:
+                    found[bottom][2].add(node)
         for entry in found.values():
-            folded, seen = [], set()
-            for node in entry[2]:
-                while node is not top and node not in seen:
-                    seen.add(node)
-                    folded.append(node)
-                    node = above[node]
-            entry[2] = tuple(sorted(folded, key=lambda n: -self.position[n]))
-            entry[1] = _joined(entry[1])[0] if trees else None
+            entry[2] = tuple(sorted(entry[2], key=lambda n: -self.position[n]))
         return found
+
+    def _tree(self, top: Value, bottom: Value) -> Expr | None:
+        """The formula of the link from top to bottom, in the labelled nodes (None if too long).
+
+        Built from the bottom up, ∂v/∂b = Σ local · ∂parent/∂b, so a factor common to several paths
+        stays outside their sum (−(t/y − (1 − t)/(1 − y)), as the lecture writes it). Trees travel
+        with their sizes, so a long fold stops growing its formula at once.
+        """
+        entry = self.links[top][bottom]
+        if entry[1] is not _LATER:
+            return entry[1]
+        on, stations = self.on, self.stations
+        below: dict[Value, dict[Value, tuple]] = {}     # node -> {bottom: (tree, size)}
+        for node in reversed(self._cones[top]):
+            reached: dict[Value, list] = {}
+            locals_ = None
+            # no formula is printed past a fold too long to write: none is built for it either
+            if any(p in stations or any(t is not None for t, _ in below[p].values())
+                   for p in node.parents if p in on):
+                locals_ = local_formulas(node._op, self.expand(node), [self.expand(p) for p in node.parents])
+            for k, parent in enumerate(node.parents):
+                if parent not in on:
+                    continue
+                local = (locals_[k], size(locals_[k])) if locals_ is not None else (None, 0)
+                if parent in stations:
+                    reached.setdefault(parent, []).append(local)
+                    continue
+                for end, (tree, n) in below[parent].items():
+                    joined = (None, 0) if tree is None or local[0] is None else (Mul((local[0], tree)),
+                                                                                 local[1] + n + 1)
+                    reached.setdefault(end, []).append(joined)
+            below[node] = {end: _joined(terms) for end, terms in reached.items()}
+        for end, (tree, _) in below[top].items():
+            self.links[top][end][1] = tree
+        return entry[1]
 
     def expand(self, node: Value) -> Expr:
         """How a formula writes a node: by name if it is named (labelled, a station or a leaf), else as
@@ -435,7 +459,8 @@ class _Deriver:
         return partial(self.names[top], self.names[bottom])
 
     def _link(self, top: Value, bottom: Value, entry: list, direct: bool = False) -> Link:
-        value, tree, through = entry
+        value, _, through = entry
+        tree = self._tree(top, bottom) if self.trees and top is not bottom else entry[1]
         name = self._name(top, bottom) + (" (direct)" if direct else "")
         return Link(top, bottom, name, value, *self._formulas(tree), through=through)
 
@@ -537,7 +562,7 @@ class _Deriver:
 
 
 def _joined(trees: list[tuple]) -> tuple[Expr | None, int]:
-    """The sum of the paths' (tree, size) pairs, and its size; (None, 0) if it is too large to write."""
+    """The sum of (tree, size) pairs, and its size; (None, 0) if any is missing or it is too large to write."""
     total = sum(n for _, n in trees) + (len(trees) > 1)
     if total > FORMULA_SIZE or any(t is None for t, _ in trees):
         return (None, 0)
