@@ -40,9 +40,9 @@ SYMPY_NOTE = ("(formulas need sympy: pip install sympy, or install this project 
 EXPAND_SIZE = 40        # nodes of the tree an unlabelled node is written as; past it, its name
 FORMULA_SIZE = 400      # nodes of a formula tree past which it is not written out
 SIMPLIFY_OPS = 80       # sympy operations past which a formula is not simplified
-_LATER = object()       # a link's formula not built yet
 SHORTER = 1 / 2         # sympy's form is shown too when it is at most this fraction of the length
 LINE_WIDTH = 160        # characters of formula a printed line shows before it says "…"
+_LATER = object()       # a link's formula, not built yet
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -193,10 +193,17 @@ def explain(output: Value, wrt: Value, *, limit: int = 6, formulas: bool = True)
     `limit` is how many terms of a sum, and parts of a chain, are derived further; `formulas=False`
     skips sympy (names and numbers only, faster).
 
-    >>> x, w = Value(3.0, label='x'), Value(0.5, label='w')
-    >>> y = (w * x).sigmoid(); y.label = 'y'
-    >>> print(explain(y, w, formulas=False).total == y.data * (1 - y.data) * 3.0)
-    True
+    >>> x, w, t = Value(3.0, label='x'), Value(0.5, label='w'), Value(1.0, label='t')
+    >>> a = w * x; a.label = 'a'
+    >>> y = a.sigmoid(); y.label = 'y'
+    >>> E = 0.5 * (t - y) ** 2; E.label = 'E'
+    >>> print(explain(E, w))
+    ∂E/∂w: 1 path from w to E
+    ∂E/∂w = ∂E/∂y · ∂y/∂a · ∂a/∂w
+      ∂E/∂y = −(t − y) = -0.182425524
+      ∂y/∂a = y(1 − y) = 0.149146452
+      ∂a/∂w = x = 3
+    ∂E/∂w = −(t − y)·y(1 − y)·x = -0.182425524 × 0.149146452 × 3 = -0.081624359
     """
     if not isinstance(output, Value):
         raise TypeError(f"explain() output must be a Value, got {describe(output)}")

@@ -468,8 +468,8 @@ SUM, PRODUCT, QUOTIENT, NEG, POWER, ATOM = 1, 2, 3, 4, 5, 6
 # How a printed piece begins and ends decides whether a product juxtaposes it with its neighbour,
 # as a lecture does: y(1 − y), (t − y)x1, 2(1 − y), but w3·i1 and 2·x. A piece is the tuple
 # (text, binding, how it begins, how it ends).
-_OPEN, _CLOSE, _NAME, _NUMBER, _MINUS, _NEGATIVE, _OTHER = (
-    "open", "close", "name", "number", "minus", "negative", "other")
+_OPEN, _CLOSE, _CALL, _NAME, _NUMBER, _MINUS, _NEGATIVE, _OTHER = (
+    "open", "close", "call", "name", "number", "minus", "negative", "other")
 _SIGNED = (_MINUS, _NEGATIVE)
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -536,7 +536,7 @@ class _Printer:
         if fn == "sqrt":
             inner = arg[0] if arg[1] == ATOM and arg[2] not in _SIGNED else self.paren(arg[0])
             return (f"√{inner}", ATOM, _OTHER, _OTHER)
-        return (f"{_UNICODE_CALLS.get(fn, fn)}({arg[0]})", ATOM, _NAME, _CLOSE)
+        return (f"{_UNICODE_CALLS.get(fn, fn)}({arg[0]})", ATOM, _NAME, _CALL)
 
     def bracket(self, op: str, left: tuple, right: tuple) -> tuple:
         return (f"[{left[0]} {op} {right[0]}]", ATOM, _OTHER, _OTHER)
@@ -592,7 +592,8 @@ class _Printer:
                 _CLOSE if texts[-1] is not last[0] else last[3])
 
     def joint(self, left_ends: str, right_begins: str) -> str:
-        if right_begins == _OPEN and left_ends in (_NAME, _NUMBER, _CLOSE):
+        # σ(x)(1 − σ(x)) as the lecture writes it, but σ(x)·y: a name after a call would read as its argument
+        if right_begins == _OPEN and left_ends in (_NAME, _NUMBER, _CLOSE, _CALL):
             return self.juxtaposed
         if left_ends == _CLOSE and right_begins in (_NAME, _OTHER):
             return self.juxtaposed
@@ -657,7 +658,7 @@ class _Latex(_Printer):
             return (rf"\left|{arg[0]}\right|", ATOM, _OTHER, _OTHER)
         if fn == "sqrt":
             return (rf"\sqrt{{{arg[0]}}}", ATOM, _OTHER, _OTHER)
-        return (rf"{_LATEX_CALLS[fn]}{self.paren(arg[0])}", ATOM, _NAME, _CLOSE)
+        return (rf"{_LATEX_CALLS[fn]}{self.paren(arg[0])}", ATOM, _NAME, _CALL)
 
     def bracket(self, op: str, left: tuple, right: tuple) -> tuple:
         return (rf"\left[{left[0]} {_LATEX_TESTS[op]} {right[0]}\right]", ATOM, _OTHER, _OTHER)
