@@ -772,15 +772,6 @@ def _printed_integer(p: tuple, minus: str) -> int | None:
     return int(value) if math.isfinite(value) and value == int(value) else None
 
 
-def as_factor(tree: Expr, first: bool = False, *, latex: bool = False) -> str:
-    """The tree printed to stand as one factor of a product: parenthesised where it must be."""
-    printer = _LATEX if latex else _UNICODE
-    text, binding, begins, _ = printer.piece(tree)
-    if binding <= SUM or (not first and (binding == NEG or begins in _SIGNED)):
-        return printer.paren(text)
-    return text
-
-
 def atomic(name: str) -> bool:
     """True for a name that reads as one symbol after ∂ (out_o1, y₁⁽²⁾, n7, σ(n3)); False for one that
     needs parentheses (w5·out_h1, and x², which would read as a second derivative)."""

@@ -25,7 +25,6 @@ from .notation import Expr, Known, Name, Num, Printed, format_number, partial, r
 from .value import Constant, Parameter, Value
 
 NAME_LIMIT = 24         # characters: a longer expression names its node n<k> instead
-_ATOM, _AS_NAME = _notation.name_piece("x")[1:3]
 HTML_ROWS = 500         # rows a notebook table shows; the rest are counted, not drawn
 
 
@@ -154,11 +153,11 @@ class Graph:
 
     output: Value
     nodes: list[Value]
-    _names: dict[Value, str] | None = field(default=None, repr=False)
-    _pieces: dict[Value, tuple] = field(default_factory=dict, repr=False)   # names, printed
-    _by_expression: set[Value] = field(default_factory=set, repr=False)
-    _shown: dict[Value, Expr] = field(default_factory=dict, repr=False)
-    _texts: dict[Value, tuple] = field(default_factory=dict, repr=False)   # printed local formulas
+    _names: dict[Value, str] | None = field(default=None, init=False, repr=False)
+    _pieces: dict[Value, tuple] = field(default_factory=dict, init=False, repr=False)   # names, printed
+    _by_expression: set[Value] = field(default_factory=set, init=False, repr=False)
+    _shown: dict[Value, Expr] = field(default_factory=dict, init=False, repr=False)
+    _texts: dict[Value, tuple] = field(default_factory=dict, init=False, repr=False)   # local formulas
 
     @property
     def names(self) -> dict[Value, str]:
@@ -277,7 +276,7 @@ class Graph:
             label = node.label
             if label and label_count[label] == 1:
                 name = label
-                pieces[node] = (name, _ATOM, _AS_NAME, _AS_NAME)
+                pieces[node] = _notation.name_piece(name)
             else:
                 name = None
                 if node._op is not None:
@@ -293,7 +292,7 @@ class Graph:
                     name = f"n{index}"
                     while name in used:  # a user's label 'n3' keeps its name; the index gives way
                         name += "'"
-                    pieces[node] = (name, _ATOM, _AS_NAME, _AS_NAME)
+                    pieces[node] = _notation.name_piece(name)
                 used.add(name)
             names[node] = name
             index += 1
