@@ -11,13 +11,15 @@
 from .backward import topo_order
 from .compile import Program
 from .check import GradcheckError, gradcheck
+from .derivation import Derivation, explain
 from .functional import grad, gradients, hessian, jvp, value_and_grad
 from .ops import OPS, Op
-from .tracing import Graph, Step, Term, format_number, trace
+from .tracing import Graph, Step, Steps, Term, format_number, trace
 from .value import AnomalyError, Constant, Parameter, Value, detect_anomaly, enable_grad, no_grad
 
 __all__ = [
-    "OPS", "AnomalyError", "Constant", "Graph", "Op", "Parameter", "Program", "Step", "Term", "Value", "detect_anomaly",
-    "enable_grad", "format_number", "no_grad", "topo_order", "trace",
+    "OPS", "AnomalyError", "Constant", "Graph", "Op", "Parameter", "Program", "Step", "Steps", "Term", "Value",
+    "detect_anomaly", "enable_grad", "format_number", "no_grad", "topo_order", "trace",
     "GradcheckError", "grad", "gradcheck", "gradients", "hessian", "jvp", "value_and_grad",
+    "Derivation", "explain",
 ]

@@ -3,10 +3,12 @@
 A 2-2-2 sigmoid network, inputs 0.05 and 0.10, targets 0.01 and 0.99, weights .15 .20 .25 .30 .40
 .45 .50 .55, biases .35 and .60, E = Σ ½(target − out)², learning rate 0.5, built twice: from
 plain Values, and as nn.MLP. Prints every number the lecture derives beside the engine's, marks
-each match, prints the backward pass as chain-rule lines, draws the graph with every value and
-gradient (SVG, PNG) and a step-by-step HTML stepper, then runs 10,000 rounds of the update
-(biases held fixed, as in the lecture's source) and plots the error falling. Exits with status 1
-if any number differs from the lecture in a printed digit.
+each match, prints the backward pass as chain-rule lines, then the lecture's derivations of ∂E/∂w5
+and ∂E/∂w1 as explain() gives them (each factor's name, formula and number, checked against the
+lecture's) and the δ form with the update w ← w + α δ⁽ˡ⁾ y⁽ˡ⁻¹⁾ for every weight. Draws the graph
+with every value and gradient (SVG, PNG) and a step-by-step HTML stepper, then runs 10,000 rounds of
+the update (biases held fixed, as in the lecture's source) and plots the error falling. Exits with
+status 1 if any number differs from the lecture in a printed digit.
 """
 
 from __future__ import annotations
@@ -16,9 +18,15 @@ import sys
 
 import nn
 import viz
+from autodiff import explain, format_number, trace
+from autodiff.notation import Factors, Neg, parse, render, sympy_available, tidy, to_sympy
 from common import Checks, Pictures, parse_args, section
-from lecture import (AFTER, AFTER_ROUNDS, AFTER_TOLERANCE, BIASES, DERIVED_BY_HAND, HAND_ROUNDING, INPUTS,
-                     LEARNING_RATE, LECTURE, TARGETS, WEIGHTS, WorkedExample, decimals, matches)
+from lecture import (AFTER, AFTER_ROUNDS, AFTER_TOLERANCE, BIASES, DERIVED_BY_HAND, FORMULAS, HAND_ROUNDING,
+                     INNER_DELTAS, INPUTS, LEARNING_RATE, LECTURE, OUTPUT_DELTAS, TARGETS, UPDATES, WEIGHTS,
+                     WorkedExample, decimals, matches)
+
+SYMPY_MISSING = ("(sympy is not installed, so no formulas are checked: pip install sympy, or "
+                 "bash scripts/setup.sh, which installs the extras)")
 
 
 def engine_text(name: str, value: float) -> str:
@@ -37,6 +45,89 @@ def lecture_rows(checks: Checks, got: dict[str, float], prefix: str = "") -> Non
         elif name in HAND_ROUNDING:
             note = "the lecture rounds a product of rounded factors: within ±1 in the last digit"
         checks.row(f"{prefix}{name}", printed, engine_text(name, got[name]), matches(name, got[name]), note)
+
+
+def lecture_formula(factors: tuple[str, ...]):
+    """A formula the lecture writes, factor by factor, as a tree."""
+    trees = [parse(f) for f in factors]
+    return trees[0] if len(trees) == 1 else Factors(tuple(trees))
+
+
+def same_formula(tree, expression) -> bool:
+    """Whether a formula equals a sympy expression: simplify(a − b) == 0."""
+    import sympy
+    return sympy.simplify(to_sympy(tree) - expression) == 0
+
+
+def derivations(checks: Checks, example: WorkedExample) -> None:
+    """∂E/∂w5 and ∂E/∂w1 as explain() derives them; each factor checked against the lecture's number
+    and, with sympy, against the formula the lecture writes for it."""
+    found = {}
+    for weight in (example.w[4], example.w[0]):
+        derivation = explain(example.E, weight)
+        print(derivation)
+        print()
+        for quantity in derivation.quantities:
+            found.setdefault(quantity.name, quantity)
+    for name in LECTURE:
+        if name in found:
+            value = found[name].value
+            note = "the lecture rounds a product of rounded factors" if name in HAND_ROUNDING else ""
+            checks.row(f"explain() {name}", LECTURE[name], engine_text(name, value), matches(name, value), note)
+    if not sympy_available():
+        print(SYMPY_MISSING)
+        return
+    for name, factors in FORMULAS.items():
+        lecture = lecture_formula(factors)
+        quantity = found[name]
+        checks.row(f"explain() {name} formula", render(lecture), quantity.formula or "",
+                   same_formula(lecture, quantity.expression), "sympy: simplify(lecture − explain()) = 0")
+
+
+def output_delta(unit: str) -> str:
+    """The lecture's δ of an output neuron, (t − y)y(1 − y), in Python syntax."""
+    target, out = OUTPUT_DELTAS[unit]
+    return f"({target} - {out})*{out}*(1 - {out})"
+
+
+def delta_form(checks: Checks, example: WorkedExample) -> None:
+    """The lecture's δ form: δ = −∂E/∂net of each neuron by explain(), the lecture's δ rule for output
+    and inner neurons, and the update w ← w + α δ⁽ˡ⁾ y⁽ˡ⁻¹⁾ of every weight against the lecture's w⁺."""
+    graph = trace(example.E)
+    node = {graph.name(n): n for n in graph.nodes}
+    derived = {unit: explain(example.E, node[f"net_{unit}"]) for unit in (*OUTPUT_DELTAS, *INNER_DELTAS)}
+    delta = {unit: -d.total for unit, d in derived.items()}
+    formulas = sympy_available()
+    for unit, (target, out) in OUTPUT_DELTAS.items():
+        rule = lecture_formula((f"{target} - {out}", f"{out}*(1 - {out})"))
+        print(f"δ_{unit} = −∂E/∂net_{unit} = {render(rule)} = {format_number(delta[unit])}")
+        if formulas:
+            mine = tidy(Neg(derived[unit].root.tree))
+            checks.row(f"δ_{unit}, the lecture's rule (t − y)y(1 − y)", render(rule), render(mine),
+                       same_formula(rule, -derived[unit].expression), "sympy: simplify(rule − explain()) = 0")
+    for unit, (out, fed) in INNER_DELTAS.items():
+        y = node[out].data
+        by_rule = sum(delta[o] * node[w].data for o, w in fed) * y * (1 - y)
+        sums = " + ".join(f"δ_{o}·{w}" for o, w in fed)
+        numbers = " + ".join(f"{format_number(delta[o])} × {format_number(node[w].data)}" for o, w in fed)
+        print(f"δ_{unit} = −∂E/∂net_{unit} = ({sums})·{out}(1 − {out}) = ({numbers}) × "
+              f"{format_number(y * (1 - y))} = {format_number(by_rule)}")
+        checks.close(f"δ_{unit}, the lecture's rule (Σ δw)·y(1 − y)", by_rule, delta[unit], tol=1e-12,
+                     note="the rule on explain()'s δ_o vs explain() of ∂E/∂net_h")
+        if formulas:
+            inner = " + ".join(f"{output_delta(o)}*{w}" for o, w in fed)
+            rule = parse(f"({inner})*{out}*(1 - {out})")
+            equal = same_formula(rule, -derived[unit].expression)
+            checks.same(f"δ_{unit} formula, the lecture's rule", "equal", "equal" if equal else "differs",
+                        note="sympy: simplify(rule − explain()) = 0")
+    print()
+    for weight, (unit, below) in UPDATES.items():
+        w, y = node[weight].data, node[below].data
+        new = w + LEARNING_RATE * delta[unit] * y
+        print(f"{weight}⁺ = {weight} + α·δ_{unit}·{below} = {format_number(w)} + {LEARNING_RATE} × "
+              f"{format_number(delta[unit])} × {format_number(y)} = {format_number(new)}")
+        checks.row(f"w ← w + α δ y: {weight}⁺", LECTURE[f"{weight}⁺"], engine_text(f"{weight}⁺", new),
+                   matches(f"{weight}⁺", new), "δ from explain()")
 
 
 def lecture_mlp() -> nn.MLP:
@@ -113,9 +204,15 @@ def main(argv: list[str] | None = None) -> int:
     section("the same network as nn.MLP(2, [2, 2], activation='sigmoid', output_activation='sigmoid')")
     lecture_rows(checks, mlp_numbers(lecture_mlp()), prefix="MLP ")
 
-    section("the backward pass, step by step (each line: gradient so far × local derivative)")
+    section("the backward pass, step by step (each line: local derivative, then gradient so far × it)")
     for step in example.steps:
         print(step)
+
+    section("the lecture's derivations of ∂E/∂w5 and ∂E/∂w1, by explain(): names, formulas, numbers")
+    derivations(checks, example)
+
+    section("the δ form: δ = −∂E/∂net for each neuron, and w ← w + α δ⁽ˡ⁾ y⁽ˡ⁻¹⁾ for each weight")
+    delta_form(checks, example)
 
     section(f"{AFTER_ROUNDS:,} rounds of the update, biases held fixed, η = {LEARNING_RATE}")
     errors, outputs = train(AFTER_ROUNDS)

@@ -55,6 +55,27 @@ LECTURE = {
 
 DERIVED_BY_HAND = {"net_h2": "w3·i1 + w4·i2 + b1", "net_o2": "w7·out_h1 + w8·out_h2 + b2"}
 
+# The formulas the lecture writes for the same factors (target_o1 = 0.01 put in), in Python syntax.
+# A chain is written factor by factor, as the lecture multiplies them.
+FORMULAS = {
+    "∂E/∂out_o1": ("-(0.01 - out_o1)",),
+    "∂out_o1/∂net_o1": ("out_o1*(1 - out_o1)",),
+    "∂net_o1/∂w5": ("out_h1",),
+    "∂E/∂w5": ("-(0.01 - out_o1)", "out_o1*(1 - out_o1)", "out_h1"),
+    "∂net_o1/∂out_h1": ("w5",),
+    "∂out_h1/∂net_h1": ("out_h1*(1 - out_h1)",),
+    "∂net_h1/∂w1": ("i1",),
+}
+
+# The lecture's δ rule ("ANN with multiple layers"): for an output neuron δ = (t − y)y(1 − y); for
+# an inner one δ = (Σ δ⁽ˡ⁺¹⁾w)·y(1 − y) over the neurons it feeds; then w ← w + α δ⁽ˡ⁾ y⁽ˡ⁻¹⁾.
+# Each neuron's δ (as the output's target and output, or the neurons and weights it feeds), and
+# each weight's neuron and input.
+OUTPUT_DELTAS = {"o1": ("0.01", "out_o1"), "o2": ("0.99", "out_o2")}
+INNER_DELTAS = {"h1": ("out_h1", [("o1", "w5"), ("o2", "w7")]), "h2": ("out_h2", [("o1", "w6"), ("o2", "w8")])}
+UPDATES = {"w1": ("h1", "i1"), "w2": ("h1", "i2"), "w3": ("h2", "i1"), "w4": ("h2", "i2"),
+           "w5": ("o1", "out_h1"), "w6": ("o1", "out_h2"), "w7": ("o2", "out_h1"), "w8": ("o2", "out_h2")}
+
 # The lecture multiplies factors it has already rounded to 9 digits, so one product lands one unit
 # away in its last digit from the correctly rounded value: the engine's -0.01904911826 is printed
 # as -0.019049119 where rounding gives -0.019049118. We accept exactly one unit in the last printed

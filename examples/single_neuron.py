@@ -3,11 +3,12 @@
 Follows the slides "Single neuron with linear activation function" (E = ½(t − y)², y = a,
 ∂E/∂w₁ = −(t − y)x₁), "Sigmoid activation function" under the same E (∂E/∂w₁ = −(t − y)y(1 − y)x₁,
 δ = (t − y)y(1 − y)) and under binary cross-entropy E = −(t log y + (1 − t) log(1 − y))
-(∂E/∂w₁ = (y − t)x₁, δ = t − y). For each, the engine's gradient of every weight and the bias is
-checked against the closed form and against a central difference, and one update
-w ← w + αδx is checked against a step of nn.SGD. Then the point of the cross-entropy: a sigmoid
-that is confidently wrong learns slowly under ½(t − y)², because y(1 − y) is tiny, but at full
-speed under cross-entropy.
+(∂E/∂w₁ = (y − t)x₁, δ = t − y). For each, the lecture's derivation of ∂E/∂w₁ as explain() gives it
+on the neuron written as the lecture writes it (x1, w1, a, y, t, E named), each factor's formula
+checked against the lecture's, then the engine's gradient of every weight and the bias checked against
+the closed form and against a central difference, and one update w ← w + αδx against a step of
+nn.SGD. Then the point of the cross-entropy: a sigmoid that is confidently wrong learns slowly under
+½(t − y)², because y(1 − y) is tiny, but at full speed under cross-entropy.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import math
 import sys
 
 import nn
+from autodiff import Parameter, Value, explain
+from autodiff.notation import Factors, parse, render, sympy_available, tidy, to_sympy
 from common import Checks, Pictures, parse_args, section
 
 X = [0.6, -0.4]
@@ -35,6 +38,60 @@ SETUPS = {
                                lambda t, y: -(t * math.log(y) + (1 - t) * math.log(1 - y)),
                                lambda t, y: t - y),
 }
+
+
+# title -> the lecture's ∂E/∂y, ∂y/∂a, ∂a/∂w1 and ∂E/∂w1 as it writes them, in Python syntax; a
+# product the lecture writes factor by factor is a tuple of its factors
+DERIVATIONS = {
+    "linear, ½(t − y)²": {"∂E/∂y": ("-(t - y)",), "∂y/∂a": ("1",), "∂a/∂w1": ("x1",),
+                          "∂E/∂w1": ("-(t - y)", "x1")},
+    "sigmoid, ½(t − y)²": {"∂E/∂y": ("-(t - y)",), "∂y/∂a": ("y*(1 - y)",), "∂a/∂w1": ("x1",),
+                           "∂E/∂w1": ("-(t - y)", "y*(1 - y)", "x1")},
+    "sigmoid, cross-entropy": {"∂E/∂y": ("-(t/y - (1 - t)/(1 - y))",), "∂y/∂a": ("y*(1 - y)",),
+                               "∂a/∂w1": ("x1",), "∂E/∂w1": ("(y - t)*x1",)},
+}
+SYMPY_MISSING = ("(sympy is not installed, so explain() gives names and numbers only: pip install sympy, "
+                 "or bash scripts/setup.sh, which installs the extras)")
+
+
+def as_the_lecture_writes_it(activation: str, loss: str) -> tuple[Value, Value]:
+    """E and w1 of the neuron with every node named as the lecture names it: x1, x2, w1, w2, b, a, y, t, E."""
+    x1, x2 = Value(X[0], label="x1"), Value(X[1], label="x2")
+    w1, w2, b = Parameter(WEIGHTS[0], label="w1"), Parameter(WEIGHTS[1], label="w2"), Parameter(BIAS, label="b")
+    t = Value(TARGET, label="t")
+    a = Value.sum([x1 * w1, x2 * w2, b])
+    a.label = "a"
+    # the identity activation as a node of its own, so the chain shows the lecture's ∂y/∂a = 1
+    y = a.sigmoid() if activation == "sigmoid" else a * 1
+    y.label = "y"
+    if loss is nn.binary_cross_entropy:
+        E = -(t * y.log() + (1 - t) * (1 - y).log())
+    else:
+        E = 0.5 * (t - y) ** 2
+    E.label = "E"
+    return E, w1
+
+
+def derivation(checks: Checks, title: str, activation: str, loss, closed: float) -> None:
+    """The lecture's ∂E/∂w1 = ∂E/∂y · ∂y/∂a · ∂a/∂w1 by explain(), checked factor by factor against
+    the formulas the lecture writes (the whole product in the form explain() ends with)."""
+    E, w1 = as_the_lecture_writes_it(activation, loss)
+    found = explain(E, w1)
+    print(found)
+    checks.close(f"{title}: explain() ∂E/∂w1", closed, found.total, tol=1e-12,
+                 note="the product of explain()'s factors vs the closed form")
+    if not sympy_available():
+        print(SYMPY_MISSING)
+        return
+    import sympy
+    quantities = {q.name: q for q in found.quantities}
+    for name, factors in DERIVATIONS[title].items():
+        trees = [parse(f) for f in factors]
+        lecture = tidy(trees[0] if len(trees) == 1 else Factors(tuple(trees)))
+        quantity = quantities[name]
+        equal = sympy.simplify(to_sympy(lecture) - quantity.expression) == 0
+        checks.row(f"{title}: {name} formula", render(lecture), quantity.simplified or quantity.formula,
+                   equal, "sympy: simplify(lecture − explain()) = 0")
 
 
 def neuron(activation: str, weights=WEIGHTS, bias=BIAS) -> nn.Neuron:
@@ -92,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         checks.close(f"{title}: y", y_closed, y.data, tol=1e-15, note="closed form vs engine")
         checks.close(f"{title}: E", error(TARGET, y_closed), E.data, tol=1e-15, note="closed form vs engine")
         closed = [-d * X[0], -d * X[1], -d]
+        print()
+        derivation(checks, title, activation, loss, closed[0])
+        print()
         engine = [unit.w[0].grad, unit.w[1].grad, unit.b.grad]
         numeric = central(activation, loss)
         for name, c, e, n in zip(("∂E/∂w1", "∂E/∂w2", "∂E/∂b"), closed, engine, numeric):

@@ -251,8 +251,51 @@ def test_worked_example_prints_every_lecture_number_as_a_match(outputs):
 
 def test_worked_example_prints_the_backward_steps_as_chain_rule_lines(outputs):
     result, _ = outputs("backprop_worked_example")
-    assert "out_o1 = sigmoid(net_o1): ∂E/∂out_o1 = 0.74136507" in result.stdout
+    lines = result.stdout.splitlines()
+    assert "out_o1 = σ(net_o1): ∂E/∂out_o1 = 0.74136507" in lines
+    assert ("    ∂out_o1/∂net_o1 = out_o1(1 − out_o1) = 0.186815602   "
+            "∂E/∂net_o1 += 0.74136507 × 0.186815602 = 0.138498562") in lines
     assert "∂E/∂w5 += 0.138498562 × 0.593269992 = 0.082167041" in result.stdout
+
+
+def test_worked_example_derives_de_dw5_and_de_dw1_as_the_lecture_does(outputs):
+    result, _ = outputs("backprop_worked_example")
+    lines = result.stdout.splitlines()
+    for line in ["∂E/∂w5 = ∂E/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w5",
+                 "  ∂out_o1/∂net_o1 = out_o1(1 − out_o1) = 0.186815602",
+                 "∂E/∂w5 = −(0.01 − out_o1)·out_o1(1 − out_o1)·out_h1 = 0.74136507 × 0.186815602 × 0.593269992"
+                 " = 0.082167041",
+                 "∂E/∂w1 = ∂E/∂out_h1 · ∂out_h1/∂net_h1 · ∂net_h1/∂w1",
+                 "  ∂E/∂out_h1 = ∂E_o1/∂out_h1 + ∂E_o2/∂out_h1"]:
+        assert line in lines, line
+    checked = {name: (mark, expected, engine) for mark, name, expected, engine, _ in rows(result.stdout)}
+    for name in ("∂E/∂out_o1", "∂out_o1/∂net_o1", "∂net_o1/∂w5", "∂E/∂w5", "∂E/∂out_h1", "∂E_o1/∂out_h1",
+                 "∂E_o2/∂out_h1", "∂out_h1/∂net_h1", "∂net_h1/∂w1", "∂E/∂w1"):
+        assert checked[f"explain() {name}"][:2] == (common.OK, lecture.LECTURE[name]), name
+    for name, factors in lecture.FORMULAS.items():
+        mark, expected, engine = checked[f"explain() {name} formula"]
+        assert mark == common.OK and expected == engine, name
+    for k in range(1, 9):
+        assert checked[f"w ← w + α δ y: w{k}⁺"][:2] == (common.OK, lecture.LECTURE[f"w{k}⁺"])
+    assert "δ_h1 = −∂E/∂net_h1 = (δ_o1·w5 + δ_o2·w7)·out_h1(1 − out_h1) = " in result.stdout
+    assert "w5⁺ = w5 + α·δ_o1·out_h1 = 0.4 + 0.5 × -0.138498562 × 0.593269992 = 0.35891648" in lines
+
+
+def test_single_neuron_prints_the_lectures_three_derivations(outputs):
+    result, _ = outputs("single_neuron")
+    lines = result.stdout.splitlines()
+    assert lines.count("∂E/∂w1 = ∂E/∂y · ∂y/∂a · ∂a/∂w1") == 3
+    for line in ["  ∂y/∂a = 1", "  ∂y/∂a = y(1 − y) = 0.249900027",
+                 "  ∂E/∂y = −(t/y − (1 − t)/(1 − y)) = -1.640650753"]:
+        assert line in lines, line
+    assert any(line.startswith("∂E/∂w1 = −(t/y − (1 − t)/(1 − y))·y(1 − y)·x1 = (y − t)x1 = ") for line in lines)
+    checked = {name: (mark, expected, engine) for mark, name, expected, engine, _ in rows(result.stdout)}
+    import single_neuron
+    for title, derivation in single_neuron.DERIVATIONS.items():
+        for name in derivation:
+            mark, expected, engine = checked[f"{title}: {name} formula"]
+            assert mark == common.OK and expected == engine, (title, name)
+    assert checked["sigmoid, cross-entropy: ∂E/∂w1 formula"][1] == "(y − t)x1"
 
 
 def test_worked_example_exits_1_when_a_lecture_number_differs(monkeypatch, capsys):
