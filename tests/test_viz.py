@@ -308,20 +308,44 @@ def test_render_a_frame_digraph(lecture, tmp_path):
 
 def test_one_frame_per_step_with_the_steps_arithmetic():
     E, nodes = lecture_example()
-    steps = trace(E).backward()
+    graph = trace(E)
+    steps = graph.backward()
     grads_before = {n: n.grad for n in trace(E).nodes}
     frames = viz.backward_frames(E)
     assert {n: n.grad for n in trace(E).nodes} == grads_before, "drawing frames changes no gradient"
     assert len(frames) == len(steps)
     for frame, step in zip(frames, steps):
-        label = frame.graph_attr["label"]
+        lines = frame.graph_attr["label"].split("\\l")
+        assert lines[-1] == "" and "\\l".join(lines[:-1]) == str(step).replace("\n", "\\l")
+        assert viz.caption(graph, step) == str(step)
+        assert lines[0] == step.head()
         for term in step.terms:
             if not isinstance(term.parent, Constant):
-                line = (f"∂{term.output_name}/∂{term.parent_name} += {format_number(term.grad)} × "
-                        f"{format_number(term.local)} = {format_number(term.contribution)}")
-                assert line in label.split("\\l")
+                assert f"    {term.derivative()}   {term.update()}" in lines
     w5_frame = next(f for f, s in zip(frames, steps) if any(t.parent is nodes["w5"] for t in s.terms))
-    assert "∂E/∂w5 += 0.138498562 × 0.593269992 = 0.082167041" in w5_frame.graph_attr["label"]
+    assert ("∂(w5·out_h1)/∂w5 = out_h1 = 0.593269992   ∂E/∂w5 += 0.138498562 × 0.593269992 = 0.082167041"
+            in w5_frame.graph_attr["label"])
+
+
+def test_captions_write_each_local_derivative_with_its_formula_as_issue_11_asks():
+    """The learner's complaint: `∂E/∂net_o1 += 0.74136507 × 0.186815602` did not say that 0.186815602 is
+    out_o1(1 − out_o1); and a node named by its expression reads as one symbol after ∂."""
+    E, _ = lecture_example()
+    labels = "\n".join(frame.graph_attr["label"] for frame in viz.backward_frames(E))
+    assert ("out_o1 = σ(net_o1): ∂E/∂out_o1 = 0.74136507\\l    ∂out_o1/∂net_o1 = out_o1(1 − out_o1) = 0.186815602"
+            "   ∂E/∂net_o1 += 0.74136507 × 0.186815602 = 0.138498562\\l") in labels
+    assert "∂E/∂((0.01 − out_o1)²) += 1 × 0.5 = 0.5" in labels
+    assert "∂((0.01 − out_o1)²)/∂(0.01 − out_o1) = 2(0.01 − out_o1) = -1.482730139" in labels
+    assert "∂E/∂0.5(" not in labels and "∂E/∂(0.01 − out_o1)²" not in labels
+
+
+def test_caption_takes_a_number_format():
+    E, _ = lecture_example()
+    graph = trace(E)
+    step = next(s for s in graph.backward() if s.node_name == "out_o1")
+    assert viz.caption(graph, step, 3).split("\n") == [
+        "out_o1 = σ(net_o1): ∂E/∂out_o1 = 0.741",
+        "    ∂out_o1/∂net_o1 = out_o1(1 − out_o1) = 0.187   ∂E/∂net_o1 += 0.741 × 0.187 = 0.138"]
 
 
 def test_frames_highlight_the_step_and_fill_gradients_as_they_arrive():
@@ -558,6 +582,9 @@ def test_every_hostile_label_has_its_expected_view():
 def test_hostile_labels_are_drawn_shown_and_stepped_through(name, tmp_path):
     from html.parser import HTMLParser
 
+    from autodiff.notation import partial
+    from viz.text import visible
+
     label, shown = HOSTILE[name], SHOWN.get(name, HOSTILE[name])
     x, E = hostile_graph(label)
     svg = viz.render(E, tmp_path / "graph.svg")
@@ -567,7 +594,8 @@ def test_hostile_labels_are_drawn_shown_and_stepped_through(name, tmp_path):
     frames = viz.backward_frames(E)
     step_of_x = 1      # (x·w)², then x·w, whose step passes a gradient to x
     caption_svg = viz.render(frames[step_of_x], tmp_path / "frame.svg")
-    assert any(text.startswith(f"∂E{shown}/∂{shown} += ") for text in svg_texts(caption_svg)), \
+    update = visible(partial("E" + label, label)) + " += -6 × -2 = 12"
+    assert any(update in text for text in svg_texts(caption_svg)), \
         "the caption shows the label literally (no \\G, \\N, \\l or &#…; read by Graphviz)"
 
     paths = viz.save_frames(E, tmp_path / "frames")
@@ -589,7 +617,7 @@ def test_hostile_labels_are_drawn_shown_and_stepped_through(name, tmp_path):
     reader = Captions()
     reader.found = []
     reader.feed(page)
-    assert f"∂E{shown}/∂{shown} += " in reader.found[step_of_x]
+    assert update in reader.found[step_of_x]
     assert reader.found[step_of_x].count("\n") == 2, "the step and its two terms; a newline in a label starts no line"
     assert f"<title>Backward pass of E{html.escape(shown)}</title>" in page
 

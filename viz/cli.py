@@ -1,4 +1,4 @@
-"""`python -m viz EXPR --at NAME=VALUE ...`: an expression's value, its gradients, a drawing and a stepper.
+"""`python -m viz EXPR --at NAME=VALUE ...`: an expression's value, its gradients, derivations, a drawing and a stepper.
 
 The expression is parsed with `ast` and built from an explicit whitelist of node kinds; nothing is
 ever evaluated by Python. Every number becomes an autodiff Constant and every name a Value, so the
@@ -39,7 +39,7 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 ALIASES = {"ln": "log", "atan": "arctan", "sigma": "sigmoid"}   # names from other notations
 
 # Options that take a value, and those that do not: anything else starting with "-" is the expression.
-VALUED = ("--at", "--out", "--steps", "--max-bytes")
+VALUED = ("--at", "--out", "--steps", "--max-bytes", "--explain", "--lr")
 FLAGS = ("-h", "--help", "--color-grads", "--print-steps")
 _OPTION_LIKE = re.compile(r"--[^\W\d]\w*(-\w+)*(=.*)?", re.S)
 _NUMBER_THEN_NAME = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*([^\W\d]\w*|\()")
@@ -251,6 +251,16 @@ def _assignment(text: str) -> tuple[str, float]:
     return name, value
 
 
+def _learning_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r:.40}") from None
+    if not (math.isfinite(rate) and rate > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text:.40}")
+    return rate
+
+
 def _max_bytes(text: str) -> int:
     from .steps import MAX_BYTES_LIMIT
     try:
@@ -278,7 +288,8 @@ def _parser() -> argparse.ArgumentParser:
                 "with a minus sign ('-x*w'). Conditional expressions (a if b else c) are not supported.\n"
                 "exit status: 0 done; 2 refused input (nothing written); 1 Graphviz missing or a write\n"
                 "failed (nothing left written).\n\n"
-                "example: python -m viz 'tanh(x*w + b)' --at x=0.5 --at w=-1 --at b=0.2 --out graph.svg"))
+                "example: python -m viz 'tanh(x*w + b)' --at x=0.5 --at w=-1 --at b=0.2 --out graph.svg\n"
+                "         python -m viz 'sigmoid(w*x)' --at w=0.5 --at x=3 --explain w --steps s.html --lr 0.5"))
     parser.add_argument("expr", help="an expression over names, numbers, + - * / **, functions")
     parser.add_argument("--at", action="append", default=[], metavar="NAME=VALUE",
                         help="the value of a name (repeat for each name)")
@@ -289,8 +300,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-bytes", metavar="N", type=_max_bytes, default=DEFAULT_MAX_BYTES,
                         help=f"refuse a --steps page whose drawings would take more than N bytes of "
                              f"Graphviz input (default {DEFAULT_MAX_BYTES:,}, a page of about 37 MB)")
+    parser.add_argument("--lr", metavar="RATE", type=_learning_rate,
+                        help="end the --steps page with one frame per variable showing its gradient-descent "
+                             "update x⁺ = x − α·∂f/∂x with α = RATE")
     parser.add_argument("--print-steps", action="store_true",
                         help="print each step of the backward pass as text")
+    parser.add_argument("--explain", action="append", default=[], metavar="NAME",
+                        help="print ∂f/∂NAME derived by the chain rule: each factor's name, formula and "
+                             "number, as autodiff.explain gives it (NAME is a variable given with --at; "
+                             "repeat for more; formulas need sympy)")
     return parser
 
 
@@ -328,6 +346,28 @@ def _checked_output(path: str, allowed: tuple[str, ...], option: str) -> Path:
         raise Rejected(str(error)) from None
 
 
+def _explained(names: list[str], variables: dict[str, Value], used: set[Value]) -> list[Value]:
+    """The variables --explain names, in the order given; Rejected for a name that is not a variable of the
+    expression (every such name at once, with the names that are)."""
+    known = [name for name, variable in variables.items() if variable in used]
+    chosen, wrong = [], []
+    for written in names:
+        name = unicodedata.normalize("NFKC", written.strip())
+        if name in known:
+            if variables[name] not in chosen:
+                chosen.append(variables[name])
+        elif name not in wrong:
+            wrong.append(name)
+    if wrong:
+        listed = ", ".join(f"{name!r}{_did_you_mean(name, known)}" for name in wrong)
+        unused = [name for name in wrong if name in variables]
+        why = (f"; {', '.join(unused)} {'is' if len(unused) == 1 else 'are'} given with --at but not used in the "
+               f"expression (the derivative is 0)") if unused else ""
+        raise Rejected(f"--explain {listed}: not a variable of the expression{why}; the variables are "
+                       f"{', '.join(known)}")
+    return chosen
+
+
 def _check_argv(argv: Any, name: str) -> list[str]:
     if not isinstance(argv, (list, tuple)) or not all(isinstance(word, str) for word in argv):
         raise TypeError(f"{name} must be a list of str (the words of a command line), got {describe(argv)}")
@@ -337,10 +377,12 @@ def _check_argv(argv: Any, name: str) -> list[str]:
 def run(argv: list[str]) -> int:
     """Run the command line on argv; Rejected for bad input (before anything is computed or written),
     Failed when the work cannot be finished (with nothing left written)."""
+    from autodiff import explain
+
     from .dot import DEFAULT_MAX_NODES, drawing
     from .files import DotNotFoundError, run_dot, write_all
-    from .page import stepper_page
-    from .steps import TooLarge, check_size
+    from .page import build
+    from .steps import TooLarge, check_size, updated
     from .text import visible
 
     args = _parser().parse_args(_expression_last(_check_argv(argv, "run() argv")))
@@ -356,14 +398,18 @@ def run(argv: list[str]) -> int:
         raise Rejected("--out and --steps name the same file")
     if args.color_grads and not out_path:
         raise Rejected("--color-grads colours the --out drawing; give --out FILE as well")
+    if args.lr is not None and not steps_path:
+        raise Rejected("--lr adds the update frames of the --steps page; give --steps FILE.html as well")
     out, variables = parse(args.expr, values)
     out.label = next(name for name in ("f", "out", "result", "_f") if name not in variables)
     graph = trace(out)
+    explained = _explained(args.explain, variables, set(graph.nodes))
     if steps_path:
         try:
             check_size(graph, format_number, DEFAULT_MAX_NODES, True, args.max_bytes, "--steps",
                        "drop --steps (the gradients and the --out drawing need no steps), use a smaller "
-                       "expression, or raise the limit with --max-bytes N")
+                       "expression, or raise the limit with --max-bytes N",
+                       updates=updated(graph) if args.lr is not None else ())
         except TooLarge as error:
             raise Rejected(str(error)) from None
     steps = graph.backward()
@@ -373,7 +419,7 @@ def run(argv: list[str]) -> int:
             picture = drawing(graph, "--out", color_grads=args.color_grads)
             files.append((out_path, run_dot(picture.source, out_path.suffix.lower().lstrip("."))))
         if steps_path:
-            files.append((steps_path, stepper_page(graph, "--steps", max_bytes=args.max_bytes)))
+            files.append((steps_path, build(graph, "--steps", max_bytes=args.max_bytes, lr=args.lr).page))
         write_all(files)
     except DotNotFoundError as error:
         raise Failed(str(error)) from None
@@ -389,6 +435,10 @@ def run(argv: list[str]) -> int:
     for name, variable in variables.items():
         note = "" if variable in used else "   (not in the expression)"
         print(f"∂{out.label}/∂{name} = {format_number(variable.grad)}{note}")
+    for variable in explained:
+        print()
+        for line in str(explain(out, variable)).split("\n"):
+            print(visible(line))
     for path, _ in files:
         print(f"wrote {visible(str(path))}")
     return 0

@@ -2,7 +2,9 @@
 
 Everything here is decided by the graph's structure: node ids come from the topological order of
 `autodiff.trace`, so the same graph always gives the same DOT text. `draw` is the public entry;
-the stepper in `viz.steps` reuses `_Drawing` with its own gradients and highlights.
+the stepper in `viz.steps` reuses `_Drawing` with its own gradients and marks. A drawing can mark
+the paths from the output down to one node (`highlight`), and write each edge's local derivative
+on it (`edge_labels`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import Any, Callable
 
 import graphviz
 
-from autodiff import Constant, Graph, Parameter, Value, format_number, trace
+from autodiff import Constant, Derivation, Graph, Parameter, Value, format_number, trace
 from autodiff.arguments import MAX_COUNT, check_bool, check_choice, check_int, describe, is_int
+from autodiff.notation import render
 
-from .text import dot_html, dot_string
+from .text import dot_html, dot_string, visible
 
 NumberFormat = Callable[[float], str] | int
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -49,6 +52,15 @@ LEGEND_TEXT = {
 }
 HIGHLIGHT = dict(fillcolor="#ffe066", color="#b7791f", penwidth="3")   # the node of a backward step
 TOUCHED = dict(fillcolor="#c6f6d5", color="#2f855a", penwidth="2")     # the parents it just updated
+# The paths of `highlight`: a violet border and violet edges, which neither the kinds, the gradient
+# colours nor the stepper's marks use; everything else greyed, its text still dark enough to read
+# (#666666 on white is 5.7:1, above the 4.5:1 that WCAG asks of body text).
+ON_PATH = dict(color="#6b46c1", penwidth="2.6")
+OFF_PATH = dict(color="#c8c8c8", fontcolor="#666666", penwidth="1")
+ON_PATH_EDGE = dict(color="#6b46c1", penwidth="2.4")
+OFF_PATH_EDGE = dict(color="#d0d0d0")
+EDGE_FORMULA_LIMIT = 24     # characters: a longer local derivative formula is left off its edge
+LEGEND_FONT = "10"
 DEAD_RELU = dict(color="#c53030", fillcolor="#fed7d7", fontcolor="#c53030")
 NEGATIVE_RGB = (178, 24, 43)    # red for a negative gradient
 POSITIVE_RGB = (33, 102, 172)   # blue for a positive one
@@ -164,6 +176,64 @@ def _gradient_colour(g: float, scale: float) -> str:
     return _blend(NEGATIVE_RGB if g < 0 else POSITIVE_RGB, 0.75 * t)
 
 
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """The nodes and edges on the paths from a graph's output down to one node, and how the legend says so."""
+
+    nodes: frozenset
+    edges: frozenset        # (parent, child) pairs
+    legend: str             # 'on the paths from E to w5'
+
+
+def paths_of(graph: Graph, highlight: Any, caller: str) -> Paths | None:
+    """The Paths that `highlight` asks a drawing of `graph` to mark: a Value (every path from the output
+    down to it), a Derivation (its nodes and edges) or None (nothing); errors name `caller`."""
+    if highlight is None:
+        return None
+    if isinstance(highlight, Derivation):
+        names = graph.names
+        if not all(node in names for node in highlight.nodes):
+            raise ValueError(f"{caller} highlight is a derivation of {visible(highlight.name)} over another graph: "
+                             f"its nodes are not all in the graph of output {visible(graph.name(graph.output))}")
+        edges = frozenset(highlight.edges)
+        return Paths(frozenset(highlight.nodes), edges, f"on the paths of {highlight.name}")
+    if not isinstance(highlight, Value):
+        raise TypeError(f"{caller} highlight must be a Value of output's graph (its paths to the output are "
+                        f"marked), an autodiff Derivation (from autodiff.explain) or None, got {describe(highlight)}")
+    names = graph.names
+    if highlight not in names:
+        shown = f"{highlight.label!r} ({highlight!r})" if highlight.label else repr(highlight)
+        raise ValueError(f"{caller} highlight {visible(shown)} is not in the graph of output "
+                         f"{visible(graph.name(graph.output))}: no path leads from the output to it")
+    on = {highlight}
+    for node in graph.nodes:
+        if node is not highlight and any(parent in on for parent in node.parents):
+            on.add(node)
+    edges = frozenset((parent, node) for node in on if node is not highlight
+                      for parent in node.parents if parent in on)
+    legend = f"on the paths from {graph.name(graph.output)} to {graph.ref(highlight)}"
+    return Paths(frozenset(on), edges, legend)
+
+
+def edge_texts(graph: Graph, nodes: list[Value], fmt: Callable[[float], str]) -> dict[tuple[Value, int], tuple]:
+    """The label of each edge into the op of a node in `nodes`, by (node, parent index), as lines: the
+    local derivative ∂node/∂parent's formula when it is short and not itself a number, then its
+    number. Edges from constants get none: no gradient is meant for them."""
+    texts = {}
+    for node in nodes:
+        if node._op is None:
+            continue
+        for k, (parent, local) in enumerate(zip(node.parents, _locals(node))):
+            if isinstance(parent, Constant):
+                continue
+            formula = render(graph.local_formula(node, k))
+            if formula != render(graph.local_formula(node, k, numbers=True)) and len(formula) <= EDGE_FORMULA_LIMIT:
+                texts[node, k] = (formula, f"= {fmt(local)}")
+            else:
+                texts[node, k] = (fmt(local),)
+    return texts
+
+
 @dataclass
 class _Drawing:
     """One drawing of a traced graph; `grads` maps a node to the text shown after 'grad' (None: blank)."""
@@ -177,10 +247,14 @@ class _Drawing:
     max_nodes: int = DEFAULT_MAX_NODES
     gradient_of: dict[Value, float] | None = None     # set to colour by gradient sign and size
     stepping: bool = False                            # a frame of the stepper: the legend explains its marks
-    highlight: Value | None = None
-    touched: frozenset = frozenset()                  # parents the highlighted step just updated
+    current: Value | None = None                      # the node of this step (highlighted in yellow)
+    touched: frozenset = frozenset()                  # parents the current step just updated
     caption: str = ""
     min_width: dict[Value, float] = field(default_factory=dict)
+    paths: Paths | None = None                        # marked: on them emphasised, the rest greyed
+    edge_labels: dict[tuple[Value, int], tuple] | None = None   # (node, parent index) -> lines of text
+    data: dict[Value, str] = field(default_factory=dict)        # text shown after 'data' instead of the value
+    updating: bool = False                            # a frame of the stepper's parameter updates
     ids: dict[Value, str] = field(init=False)
     _scale: float = field(init=False, default=0.0)   # the largest finite |gradient|, for colours
 
@@ -195,10 +269,15 @@ class _Drawing:
             return f"<{dot_html(self.fmt(node.data))}>"
         name = dot_html(self.graph.name(node))
         grad = self.grads.get(node)
-        rows = [f"<B>{name}</B>", f"data {dot_html(self.fmt(node.data))}",
+        data = self.data.get(node)
+        rows = [f"<B>{name}</B>", f"data {dot_html(self.fmt(node.data) if data is None else data)}",
                 f"grad {dot_html(grad)}" if grad is not None else "grad"]
         cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
         return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
+
+    def on_path(self, node: Value) -> bool | None:
+        """True or False when paths are marked (whether node is on them), None when they are not."""
+        return None if self.paths is None else node in self.paths.nodes
 
     def node_attrs(self, node: Value) -> dict[str, str]:
         which = kind(node)
@@ -208,7 +287,11 @@ class _Drawing:
             attrs["fillcolor"] = _gradient_colour(self.gradient_of[node], self._scale)
         if node in self.min_width:
             attrs["width"] = f"{self.min_width[node]:.2f}"
-        if node is self.highlight:
+        on = self.on_path(node)
+        if on is not None:
+            attrs.update(ON_PATH if on else OFF_PATH)
+            attrs["class"] += " on-path" if on else " off-path"
+        if node is self.current:
             attrs.update(HIGHLIGHT)
             attrs["class"] += " highlight"
         elif node in self.touched:
@@ -221,20 +304,39 @@ class _Drawing:
         attrs["class"] = f"op op-{node.op}"
         if len(node._op.symbol) > 2:
             attrs["shape"] = "ellipse"
+        # an op is on the paths when its node is and some input is too (the bottom node's own op is not)
+        on = self.on_path(node)
+        if on is not None:
+            on = on and any((parent, node) in self.paths.edges for parent in node.parents)
+            attrs.update(ON_PATH if on else OFF_PATH)
+            attrs["penwidth"] = "2" if on else "1"
+            attrs["class"] += " on-path" if on else " off-path"
         if dead_relu(node):
             attrs.update(DEAD_RELU)
             attrs["class"] += " dead-relu"
             attrs["tooltip"] = "relu input ≤ 0: no gradient flows back"
-            return {**attrs, "label": f'<{escape(node._op.symbol)}<BR/><FONT POINT-SIZE="8">no grad</FONT>>'}
-        if node is self.highlight:
+            return {**attrs, "label": f'<{escape(node._op.symbol)}<BR/><FONT POINT-SIZE="9">no grad</FONT>>'}
+        if node is self.current:
             attrs.update(fillcolor="#ffe066", color="#b7791f", penwidth="2")
         return {**attrs, "label": node._op.symbol}
 
-    def edge_attrs(self, parent: Value, node: Value, local: float) -> dict[str, str]:
+    def edge_attrs(self, parent: Value, node: Value, k: int, local: float) -> dict[str, str]:
+        attrs = self._edge_style(parent, node, local)
+        text = self.edge_labels.get((node, k)) if self.edge_labels is not None else None
+        if text is not None:
+            attrs.update(label="\\n".join(map(dot_string, text)), fontsize="10",
+                         fontcolor=OFF_PATH["fontcolor"] if "off-path" in attrs.get("class", "") else "#444444")
+        return attrs
+
+    def _edge_style(self, parent: Value, node: Value, local: float) -> dict[str, str]:
         if dead_relu(node):
             return {"style": "dashed", "color": "#c53030", "class": "dead-relu"}
-        if node is self.highlight:
+        if node is self.current:
             return {"color": "#b7791f", "penwidth": "2.5", "class": "highlight"}
+        if self.paths is not None:
+            if (parent, node) in self.paths.edges:
+                return {**ON_PATH_EDGE, "class": "on-path"}
+            return {**OFF_PATH_EDGE, "class": "off-path"}
         if self.gradient_of is None or isinstance(parent, Constant):
             return {}
         flow = self.gradient_of[node] * local
@@ -244,11 +346,20 @@ class _Drawing:
         rgb = NEGATIVE_RGB if flow < 0 else POSITIVE_RGB
         return {"color": _blend(rgb, 0.4 + 0.6 * t), "penwidth": f"{0.8 + 2.4 * t:.2f}"}
 
+    def result_edge_attrs(self, node: Value) -> dict[str, str]:
+        """The edge from a node's op to the node."""
+        if node is self.current:
+            return {"color": "#b7791f", "penwidth": "2.5", "class": "highlight"}
+        if self.paths is not None:
+            on = any((parent, node) in self.paths.edges for parent in node.parents)
+            return {**ON_PATH_EDGE, "class": "on-path"} if on else {**OFF_PATH_EDGE, "class": "off-path"}
+        return {}
+
     def digraph(self) -> graphviz.Digraph:
         shown = nearest(self.graph, self.max_nodes)
         kept = set(shown)
         dot = graphviz.Digraph(name="autodiff", node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                               edge_attr={"arrowsize": "0.6", "color": "#555555"})
+                               edge_attr={"arrowsize": "0.6", "color": "#555555", "fontname": "Helvetica"})
         dot.graph_attr.update(rankdir=self.rankdir, fontname="Helvetica", nodesep="0.25", ranksep="0.35")
         if len(shown) > LARGE:
             dot.graph_attr.update(QUICK_LAYOUT)
@@ -282,12 +393,12 @@ class _Drawing:
             if node._op is None:
                 continue
             ident = self.ids[node]
-            dot.edge(ident + "op", ident, **({"color": "#b7791f", "penwidth": "2.5", "class": "highlight"}
-                                             if node is self.highlight else {}))
-            locals_ = _locals(node) if self.gradient_of is not None else [0.0] * len(node.parents)
-            for parent, local in zip(node.parents, locals_):
+            dot.edge(ident + "op", ident, **self.result_edge_attrs(node))
+            needs_locals = self.gradient_of is not None and self.paths is None
+            locals_ = _locals(node) if needs_locals else [0.0] * len(node.parents)
+            for k, (parent, local) in enumerate(zip(node.parents, locals_)):
                 if parent in kept:
-                    dot.edge(self.ids[parent], ident + "op", **self.edge_attrs(parent, node, local))
+                    dot.edge(self.ids[parent], ident + "op", **self.edge_attrs(parent, node, k, local))
         if len(shown) < len(self.graph.nodes):
             left = len(self.graph.nodes) - len(shown)
             dot.node("truncated", label=(f"truncated: {left:,} of {len(self.graph.nodes):,} nodes not drawn"
@@ -313,14 +424,22 @@ class _Drawing:
         if self.gradient_of is not None:
             entries += [("positive", "grad > 0", {**STYLES["computed"], "fillcolor": _blend(POSITIVE_RGB, 0.75)}),
                         ("negative", "grad < 0", {**STYLES["computed"], "fillcolor": _blend(NEGATIVE_RGB, 0.75)})]
+        if self.paths is not None:
+            entries += [("on_path", self.paths.legend, {**STYLES["computed"], **ON_PATH}),
+                        ("off_path", "off those paths", {**STYLES["computed"], **OFF_PATH})]
+        if self.edge_labels is not None:
+            entries.append(("edge_label", "edge: ∂node/∂input (formula, value)",
+                            {"shape": "plaintext", "fontcolor": "#444444"}))
         if self.stepping:
-            entries += [("highlight", "this step's node", {**STYLES["computed"], **HIGHLIGHT}),
-                        ("touched", "gradient just updated", {**STYLES["computed"], **TOUCHED})]
+            entries.append(("highlight", "this parameter's update" if self.updating else "this step's node",
+                            {**STYLES["computed"], **HIGHLIGHT}))
+            if not self.updating:
+                entries.append(("touched", "gradient just updated", {**STYLES["computed"], **TOUCHED}))
         with dot.subgraph(name="cluster_legend") as box:
-            box.attr(label="legend", style="rounded", color="#cccccc", fontsize="10")
+            box.attr(label="legend", style="rounded", color="#cccccc", fontsize=LEGEND_FONT)
             for name, text, attrs in entries:
-                box.node(f"legend_{name}", label=text,
-                         **{**attrs, "fontsize": "9", "class": f"legend legend-{name}"})
+                box.node(f"legend_{name}", label=dot_string(text),
+                         **{**attrs, "fontsize": LEGEND_FONT, "class": f"legend legend-{name}"})
             # invisible edges keep the entries in this order along the rank direction: a row above a
             # left-to-right drawing (rather than a tall column that adds to its height), a column beside
             # a top-to-bottom one
@@ -349,27 +468,33 @@ def as_graph(output: Any, caller: str = "draw()") -> Graph:
     return trace(output)
 
 
-DRAW_OPTIONS = ("rankdir", "number_format", "color_grads", "clusters", "legend", "max_nodes")
+DRAW_OPTIONS = ("rankdir", "number_format", "color_grads", "clusters", "legend", "max_nodes", "highlight",
+                "edge_labels")
 
 
 def drawing(output: Value | Graph, caller: str, *, rankdir: str = "LR", number_format: NumberFormat = format_number,
             color_grads: bool = False, clusters: bool = True, legend: bool = True,
-            max_nodes: int = DEFAULT_MAX_NODES) -> graphviz.Digraph:
+            max_nodes: int = DEFAULT_MAX_NODES, highlight: Value | Derivation | None = None,
+            edge_labels: bool = False) -> graphviz.Digraph:
     """`draw`, with errors naming `caller`."""
     graph = as_graph(output, caller)
     fmt = number_formatter(number_format, f"{caller} number_format")
     max_nodes = check_options(caller, rankdir, max_nodes, color_grads=color_grads, clusters=clusters,
-                              legend=legend)
+                              legend=legend, edge_labels=edge_labels)
+    paths = paths_of(graph, highlight, caller)
     grads = {node: fmt(node.grad) for node in graph.nodes}
     picture = _Drawing(graph, fmt, grads, rankdir=rankdir, clusters=clusters, legend=legend,
                        max_nodes=max_nodes,
-                       gradient_of={node: node.grad for node in graph.nodes} if color_grads else None)
+                       gradient_of={node: node.grad for node in graph.nodes} if color_grads else None,
+                       paths=paths,
+                       edge_labels=edge_texts(graph, nearest(graph, max_nodes), fmt) if edge_labels else None)
     return picture.digraph()
 
 
 def draw(output: Value | Graph, *, rankdir: str = "LR", number_format: NumberFormat = format_number,
          color_grads: bool = False, clusters: bool = True, legend: bool = True,
-         max_nodes: int = DEFAULT_MAX_NODES) -> graphviz.Digraph:
+         max_nodes: int = DEFAULT_MAX_NODES, highlight: Value | Derivation | None = None,
+         edge_labels: bool = False) -> graphviz.Digraph:
     """The graph that computed `output` as a `graphviz.Digraph`: each Value's name, data and grad.
 
     Each node shows its stored `.grad` (call `.backward()` first to see gradients). Parameters,
@@ -381,12 +506,23 @@ def draw(output: Value | Graph, *, rankdir: str = "LR", number_format: NumberFor
     `max_nodes` Values only those nearest the output are drawn, with a note saying so. A label's
     control characters, lone surrogates and reordering marks are drawn as escapes (`a\\x00b`).
 
+    `highlight` marks the paths from the output down to a node: a Value of the graph (every path
+    to it, as the chain rule sums them) or a Derivation from `autodiff.explain` (its nodes and
+    edges); nodes and edges on them get a violet border, the rest are greyed but readable.
+    `edge_labels` writes each edge's local derivative ∂node/∂input on it: its number, below its
+    formula when that is short (`out_o1(1 − out_o1)` / `= 0.186815602`).
+
     >>> from autodiff import Value
     >>> x = Value(3.0, label='x')
     >>> y = x * x
     >>> y.backward()
     >>> 'grad 6' in draw(y).source
     True
+    >>> w = Value(0.5, label='w')
+    >>> z = w * y
+    >>> 'class="input on-path"' in draw(z, highlight=x).source
+    True
     """
     return drawing(output, "draw()", rankdir=rankdir, number_format=number_format, color_grads=color_grads,
-                   clusters=clusters, legend=legend, max_nodes=max_nodes)
+                   clusters=clusters, legend=legend, max_nodes=max_nodes, highlight=highlight,
+                   edge_labels=edge_labels)
