@@ -37,9 +37,10 @@ def example():
 
 OUT, GRAPH, STEP = example()
 DRAW_OPTIONS = {"rankdir": set(), "number_format": set(), "color_grads": {"bool"}, "clusters": {"bool"},
-                "legend": {"bool"}, "max_nodes": set()}
+                "legend": {"bool"}, "max_nodes": set(), "highlight": {"None"}, "edge_labels": {"bool"}}
 FRAME_OPTIONS = {name: allowed for name, allowed in DRAW_OPTIONS.items() if name != "color_grads"}
 FRAME_OPTIONS["max_bytes"] = set()
+STEPPER_OPTIONS = {**FRAME_OPTIONS, "lr": {"None"}}
 
 ROWS = {}
 for option, allowed in DRAW_OPTIONS.items():
@@ -49,8 +50,10 @@ for option, allowed in FRAME_OPTIONS.items():
     ROWS["backward_frames", option] = (lambda bad, folder, o=option: viz.backward_frames(OUT, **{o: bad}), allowed)
     ROWS["save_frames", option] = (lambda bad, folder, o=option: viz.save_frames(OUT, folder / "f", **{o: bad}),
                                    allowed)
+for option, allowed in STEPPER_OPTIONS.items():
     ROWS["save_stepper", option] = (lambda bad, folder, o=option: viz.save_stepper(OUT, folder / "s.html",
                                                                                    **{o: bad}), allowed)
+    ROWS["stepper", option] = (lambda bad, folder, o=option: viz.stepper(OUT, **{o: bad}), allowed)
 ROWS.update({
     ("draw", "output"): (lambda bad, folder: viz.draw(bad), set()),
     ("render", "output"): (lambda bad, folder: viz.render(bad, folder / "g.svg"), set()),
@@ -62,6 +65,8 @@ ROWS.update({
     ("save_frames", "format"): (lambda bad, folder: viz.save_frames(OUT, folder / "f", format=bad), set()),
     ("save_stepper", "output"): (lambda bad, folder: viz.save_stepper(bad, folder / "s.html"), set()),
     ("save_stepper", "path"): (lambda bad, folder: viz.save_stepper(OUT, bad), set()),
+    ("stepper", "output"): (lambda bad, folder: viz.stepper(bad), set()),
+    ("Stepper.save", "path"): (lambda bad, folder: viz.stepper(OUT).save(bad), set()),
     ("caption", "graph"): (lambda bad, folder: viz.caption(bad, STEP), set()),
     ("caption", "step"): (lambda bad, folder: viz.caption(GRAPH, bad), set()),
     ("caption", "fmt"): (lambda bad, folder: viz.caption(GRAPH, STEP, bad), set()),
@@ -88,12 +93,40 @@ def test_bad_argument_is_refused_by_name_and_writes_nothing(function, argument, 
     assert list(tmp_path.iterdir()) == []
 
 
+CLASSES = {"Stepper": ["save"]}     # made by viz.stepper(); their public methods take arguments
+
+
 def test_every_public_callable_has_a_row():
     covered = {function for function, _ in ROWS}
     public = {name for name in viz.__all__ if callable(getattr(viz, name))}
-    assert public - EXCEPTIONS - covered == set(), "give each public function its rows in ROWS"
+    assert public - EXCEPTIONS - set(CLASSES) - covered == set(), "give each public function its rows in ROWS"
     assert all(issubclass(getattr(viz, name), Exception) for name in EXCEPTIONS)
+    for name, methods in CLASSES.items():
+        assert sorted(m for m in dir(getattr(viz, name)) if not m.startswith("_")
+                      and callable(getattr(getattr(viz, name), m))) == methods
+        assert {f"{name}.{method}" for method in methods} <= covered
     assert {"main", "run"} <= covered
+
+
+def test_highlight_must_be_a_node_of_the_drawn_graph(tmp_path):
+    from autodiff import explain
+
+    stranger = Value(1.0, "stranger")
+    with pytest.raises(ValueError, match=r"draw\(\) highlight 'stranger' \(.*\) is not in the graph of output out: "
+                                         r"no path leads from the output to it"):
+        viz.draw(OUT, highlight=stranger)
+    other = Value(2.0, "a") * Value(3.0, "b")
+    with pytest.raises(ValueError, match=r"save_stepper\(\) highlight is a derivation of ∂\(a·b\)/∂a over another "
+                                         r"graph: its nodes are not all in the graph of output out"):
+        viz.save_stepper(OUT, tmp_path / "s.html", highlight=explain(other, other.parents[0]))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lr_is_a_positive_finite_number(tmp_path):
+    for bad in (0, -0.5, math.inf):
+        with pytest.raises(ValueError, match=r"stepper\(\) lr must be a finite number > 0, got"):
+            viz.stepper(OUT, lr=bad)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unknown_options_are_named(tmp_path):
@@ -101,6 +134,8 @@ def test_unknown_options_are_named(tmp_path):
         viz.render(OUT, tmp_path / "g.svg", colour=True)
     with pytest.raises(TypeError, match="save_frames\\(\\) got unknown options 'final'"):
         viz.save_frames(OUT, tmp_path / "frames", final=True)
+    with pytest.raises(TypeError, match="save_frames\\(\\) got unknown options 'lr'"):
+        viz.save_frames(OUT, tmp_path / "frames", lr=0.5)
     assert list(tmp_path.iterdir()) == []
 
 

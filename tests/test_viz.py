@@ -628,3 +628,244 @@ def test_number_format_text_is_escaped_and_must_be_text(lecture, tmp_path):
     assert "data \\x00<b>" in svg_texts(svg)
     with pytest.raises(TypeError, match=r"draw\(\) number_format must return a str, returned float 0.5"):
         viz.draw(E, number_format=lambda value: 0.5)
+
+
+# --- issue 11: the paths to a node, local derivatives on the edges, parameter updates --------------------
+
+def edge_statements(source):
+    """[(tail id, head id, attribute text)] of the edges of a DOT source, legend left out."""
+    return re.findall(r"^\s*(v\d+(?:op)?) -> (v\d+(?:op)?)(?: \[(.*)\])?$", source, flags=re.M)
+
+
+def marked(source):
+    """(ids of Values on the paths, ids off them) in a DOT source."""
+    statements = node_statements(source)
+    on = {i for i, attrs in statements.items() if re.search(r'class="[^"]*\bon-path\b', attrs)}
+    off = {i for i, attrs in statements.items() if re.search(r'class="[^"]*\boff-path\b', attrs)}
+    return on, off
+
+
+def test_highlight_marks_every_path_from_the_output_to_a_node(lecture):
+    from autodiff import explain
+    from viz.dot import OFF_PATH, ON_PATH
+
+    E, nodes = lecture
+    graph = trace(E)
+    ids = {node: f"v{k}" for k, node in enumerate(graph.nodes)}
+    for name in ("w5", "w1", "out_h1", "E"):
+        derivation = explain(E, nodes[name]) if name != "E" else None
+        expected = {ids[n] for n in derivation.nodes} if derivation else {ids[E]}
+        source = viz.draw(E, highlight=nodes[name]).source
+        on, off = marked(source)
+        assert on == expected, name
+        assert on | off == set(node_statements(source)), "every box is either on the paths or off them"
+        statements = node_statements(source)
+        for i in on:
+            assert f'color="{ON_PATH["color"]}"' in statements[i]
+        for i in off:
+            assert f'fontcolor="{OFF_PATH["fontcolor"]}"' in statements[i], "greyed, but its text is readable"
+        on_edges = {(tail, head) for tail, head, attrs in edge_statements(source) if 'class="on-path"' in attrs}
+        wanted = {(ids[p], ids[n] + "op") for p, n in derivation.edges} if derivation else set()
+        wanted |= {(head, head[:-2]) for _, head in wanted}     # each op's own edge to its Value
+        assert on_edges == wanted, name
+        if derivation:
+            assert viz.draw(E, highlight=derivation).source == source.replace(
+                f"on the paths from E to {name}", f"on the paths of ∂E/∂{name}")
+        entries = legend_entries(source)
+        assert f'label="on the paths from E to {name}"' in entries["on_path"]
+        assert 'label="off those paths"' in entries["off_path"]
+    assert "on-path" not in viz.draw(E).source
+
+
+def test_highlight_marks_the_paths_of_a_derivation_and_shows_in_svg(lecture, tmp_path):
+    from autodiff import explain
+
+    E, nodes = lecture
+    derivation = explain(E, nodes["w1"])
+    assert derivation.paths == 2
+    svg = viz.render(E, tmp_path / "paths.svg", highlight=derivation)
+    groups = [g.get("class") for g in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}g")]
+    assert sum(1 for c in groups if c and c.startswith("node") and "on-path" in c) == 2 * len(derivation.nodes) - 1, \
+        "every Value on the paths and the op of each but w1"
+    assert "on the paths of ∂E/∂w1" in svg_texts(svg)
+
+
+def test_frames_and_the_stepper_mark_the_paths_in_every_frame(lecture, tmp_path):
+    E, nodes = lecture
+    graph = trace(E)
+    steps = graph.backward()
+    frames = viz.backward_frames(E, highlight=nodes["w5"])
+    on_drawn = marked(viz.draw(E, highlight=nodes["w5"]).source)[0]
+    for frame, step in zip(frames, steps):
+        assert marked(frame.source)[0] == on_drawn
+        statements = node_statements(frame.source)
+        assert [i for i, attrs in statements.items() if " highlight" in attrs] == [f"v{graph.nodes.index(step.node)}"]
+    page = viz.save_stepper(E, tmp_path / "s.html", highlight=nodes["w5"]).read_text(encoding="utf-8")
+    assert 'class="node parameter on&#45;path' in page and "on the paths from E to w5" in page
+
+
+def test_edge_labels_give_each_local_derivative_with_its_formula_when_short(lecture):
+    from viz.dot import EDGE_FORMULA_LIMIT
+
+    E, nodes = lecture
+    graph = trace(E)
+    ids = {node: f"v{k}" for k, node in enumerate(graph.nodes)}
+    edges = {(tail, head): attrs for tail, head, attrs in edge_statements(viz.draw(E, edge_labels=True).source)}
+    terms = {(term.parent, step.node): term for step in graph.backward() for term in step.terms}
+    for (parent, node), term in terms.items():
+        attrs = edges[ids[parent], ids[node] + "op"]
+        if isinstance(parent, Constant):
+            assert "label=" not in attrs, "no gradient is meant for a number written in the expression"
+            continue
+        label = re.search(r'label=("[^"]*"|\S+)', attrs)[1].strip('"')
+        shown = term.formula != term.formula_numbers and len(term.formula) <= EDGE_FORMULA_LIMIT
+        assert label == (f"{term.formula}\\n= {format_number(term.local)}" if shown else format_number(term.local))
+    assert edges[ids[nodes["net_o1"]], ids[nodes["out_o1"]] + "op"].startswith(
+        'label="out_o1(1 − out_o1)\\n= 0.186815602"')
+    product = next(n for n in graph.nodes if nodes["w5"] in n.parents)
+    assert edges[ids[nodes["w5"]], ids[product] + "op"].startswith('label="out_h1\\n= 0.593269992"')
+    assert 'label="edge: ∂node/∂input (formula, value)"' in legend_entries(viz.draw(E, edge_labels=True).source)[
+        "edge_label"]
+    assert "label=" not in "".join(attrs for _, _, attrs in edge_statements(viz.draw(E).source))
+
+
+def test_a_long_formula_is_left_off_its_edge():
+    x = Value(0.3, "x")
+    y = x.sigmoid()
+    y.label = "y"
+    (attrs,) = [a for tail, head, a in edge_statements(viz.draw(y, edge_labels=True).source) if head.endswith("op")]
+    assert attrs.startswith('label="y(1 − y)\\n= 0.244458312"')
+    y.label = "a_rather_long_output_name"
+    (attrs,) = [a for tail, head, a in edge_statements(viz.draw(y, edge_labels=True).source) if head.endswith("op")]
+    assert attrs.startswith("label=0.244458312 "), "a_rather_long_output_name(1 − …) is too long: the number alone"
+
+
+LECTURE_UPDATES = {  # the lecture's w⁺ = w − η·∂E/∂w with η = 0.5, as it prints them
+    "w1": "0.149780716", "w2": "0.19956143", "w3": "0.24975114", "w4": "0.29950229",
+    "w5": "0.35891648", "w6": "0.408666186", "w7": "0.511301270", "w8": "0.561370121"}
+
+
+def test_a_learning_rate_ends_the_stepper_with_each_parameters_update():
+    from viz.steps import frames
+
+    E, nodes = lecture_example()
+    drawn = frames(E, caller="test", final=True, lr=0.5)
+    steps = trace(E).backward()
+    assert [f.kind for f in drawn] == ["step"] * len(steps) + ["final"] + ["update"] * 10
+    updates = drawn[len(steps) + 1:]
+    assert [f.node_name for f in updates] == ["b1", "b2"] + [f"w{k}" for k in range(1, 9)]
+    for frame in updates:
+        name = frame.node_name
+        w = nodes[name]
+        new = w.data - 0.5 * w.grad
+        assert frame.caption == (f"{name}⁺ = {name} − α·∂E/∂{name} = {format_number(w.data)} − 0.5 × "
+                                 f"{format_number(w.grad)} = {format_number(new)}")
+        if name in LECTURE_UPDATES:     # to the digits the lecture prints
+            printed = LECTURE_UPDATES[name]
+            assert f"{new:.{len(printed) - 2}f}" == printed
+    assert updates[-4].caption == "w5⁺ = w5 − α·∂E/∂w5 = 0.4 − 0.5 × 0.082167041 = 0.35891648"
+    w5 = node_statements(updates[-4].digraph.source)[f"v{trace(E).nodes.index(nodes['w5'])}"]
+    assert "data 0.4 → 0.35891648" in w5 and " highlight" in w5
+    assert "this parameter's update" in legend_entries(updates[-4].digraph.source)["highlight"]
+    assert [f.kind for f in frames(E, caller="test", final=True)][-1] == "final"
+
+
+def test_without_parameters_every_variable_is_updated():
+    from viz.steps import frames
+
+    x, w = Value(2.0, "x"), Value(-1.0, "w")
+    out = (x * w).tanh()
+    out.backward()
+    updates = [f for f in frames(out, caller="test", lr=0.1) if f.kind == "update"]
+    assert [f.node_name for f in updates] == ["w", "x"]
+    assert updates[0].caption == (f"w⁺ = w − α·∂tanh(x·w)/∂w = -1 − 0.1 × {format_number(w.grad)} = "
+                                  f"{format_number(-1 - 0.1 * w.grad)}")
+
+
+def test_each_step_says_which_gradients_it_completes():
+    from viz.steps import frames
+
+    E, _ = lecture_example()
+    steps = trace(E).backward()
+    drawn = frames(E, caller="test", final=True)
+    last = {"E": 1}
+    for k, step in enumerate(steps, start=1):
+        for term in step.terms:
+            if not isinstance(term.parent, Constant):
+                last[term.parent_name] = k
+    completed = {name: k for k, frame in enumerate(drawn, start=1) for name in frame.completes}
+    assert completed == last
+    assert completed["w5"] == 19 and completed["out_h1"] == 19 and completed["w1"] == 23
+
+
+ESTIMATED_OPTIONS = {
+    "plain": {},
+    "paths": {"highlight": "first labelled leaf"},
+    "edge labels": {"edge_labels": True},
+    "updates": {"lr": 0.5},
+    "all": {"highlight": "first labelled leaf", "edge_labels": True, "lr": 0.1},
+}
+
+
+def labelled_sigmoids(links=30, width=400):
+    """x → σ → σ → …, each node labelled with a long name, which each formula y(1 − y) repeats."""
+    y = Value(0.3, "x")
+    for k in range(links):
+        y = y.sigmoid()
+        y.label = f"{'s' * width}{k}"
+    return y
+
+
+def powers_and_quotients(rounds=12):
+    """Unlabelled nodes named by their expressions or n<k>, in formulas of powers, quotients and exps."""
+    x, w = Value(0.7, "x"), Value(1.3, "w")
+    y = x
+    for _ in range(rounds):
+        y = (y ** 3) / (w + y) - y.exp() * w
+    return y
+
+
+@pytest.mark.parametrize("options", sorted(ESTIMATED_OPTIONS))
+@pytest.mark.parametrize(("name", "build"), [
+    ("lecture", lambda: lecture_example()[0]),
+    ("clustered MLP", mlp_example),
+    ("wide sum", wide_sum),
+    ("hostile labels", lambda: chain_of_products("a\x00<b>&#1;\\G\ud800\u202e")),
+    ("labelled sigmoids", labelled_sigmoids),
+])
+def test_the_size_estimate_follows_the_frames_drawn_with_every_option(name, build, options):
+    from viz.dot import paths_of
+    from viz.steps import estimate, frames, updated
+
+    output = build()
+    graph = trace(output)
+    chosen = dict(ESTIMATED_OPTIONS[options])
+    if "highlight" in chosen:
+        chosen["highlight"] = next(n for n in graph.nodes if n._op is None and n.label)
+    size = estimate(graph, format_number, 2000, True, paths=paths_of(graph, chosen.get("highlight"), "test"),
+                    edge_labels=chosen.get("edge_labels", False), updates=updated(graph) if "lr" in chosen else ())
+    drawn = frames(output, caller="test", final=True, max_bytes=10**9, **chosen)
+    assert size.frames == len(drawn)
+    actual = sum(len(frame.digraph.source.encode()) for frame in drawn)
+    assert 0.8 < size.bytes / actual < 1.25, (name, options, size.bytes, actual)
+
+
+@pytest.mark.parametrize(("name", "build"), [
+    ("lecture", lambda: lecture_example()[0]),
+    ("wide sum", wide_sum),
+    ("long labels", lambda: chain_of_products("x" * 3000)),
+    ("labelled sigmoids", labelled_sigmoids),
+    ("powers and quotients", powers_and_quotients),
+    ("tanh chain", lambda: tanh_chain(60)),
+])
+@pytest.mark.parametrize("lr", [None, 0.5])
+def test_the_caption_estimate_follows_the_captions_with_their_formulas(name, build, lr):
+    """The captions alone (each formula measured from the op table's, not printed) within 15 %."""
+    from viz.steps import caption_bytes, frames, updated
+
+    output = build()
+    graph = trace(output)
+    estimated = caption_bytes(graph, format_number, updated(graph) if lr else ())
+    actual = sum(len(frame.caption.encode()) for frame in frames(output, caller="test", final=True, lr=lr,
+                                                                 max_bytes=10**10))
+    assert 0.85 < estimated / actual < 1.15, (name, estimated, actual)

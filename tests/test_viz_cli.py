@@ -109,6 +109,19 @@ BAD = {
     "no expression": ([], "required: expr"),
     "unknown option": (["x", "--at", "x=1", "--eval", "1"], "unknown option '--eval'"),
     "a second expression": (["x", "--at", "x=1", "x*2"], "unrecognized arguments: x*2"),
+    "--explain an unknown name": (["x*w", "--at", "x=1", "--at", "w=2", "--explain", "z"],
+                                  "--explain 'z': not a variable of the expression; the variables are x, w"),
+    "--explain a near miss": (["x*weight", "--at", "x=1", "--at", "weight=2", "--explain", "wieght"],
+                              "--explain 'wieght' (did you mean weight?): not a variable"),
+    "--explain a name not used": (["x*2", "--at", "x=1", "--at", "w=2", "--explain", "w", "--explain", "q"],
+                                  "--explain 'w', 'q': not a variable of the expression; w is given with --at but "
+                                  "not used in the expression (the derivative is 0); the variables are x"),
+    "--lr without --steps": (["x*w", "--at", "x=1", "--at", "w=2", "--out", "g.svg", "--lr", "0.5"],
+                             "--lr adds the update frames of the --steps page; give --steps FILE.html"),
+    "--lr zero": (["x", "--at", "x=1", "--lr", "0"], "argument --lr: must be a finite number > 0, got 0"),
+    "--lr negative": (["x", "--at", "x=1", "--lr", "-0.5"], "argument --lr: must be a finite number > 0"),
+    "--lr not a number": (["x", "--at", "x=1", "--lr", "fast"], "argument --lr: expected a number, got 'fast'"),
+    "--lr nan": (["x", "--at", "x=1", "--lr", "nan"], "argument --lr: must be a finite number > 0, got nan"),
 }
 
 
@@ -346,7 +359,7 @@ def test_max_bytes_sets_the_limit_on_the_stepper(capsys, tmp_path):
 def test_help_describes_the_options_constants_and_habits():
     help_text = subprocess.run([sys.executable, "-m", "viz", "--help"], cwd=ROOT, capture_output=True,
                                text=True, timeout=60).stdout
-    for needed in ("--color-grads", "--print-steps", "--max-bytes", "constants: pi and e",
+    for needed in ("--color-grads", "--print-steps", "--max-bytes", "--explain NAME", "--lr RATE", "constants: pi and e",
                    "a name given with --at is a variable", "x**2", "2*x", "'-x*w'", "not supported", "exit status"):
         assert needed in help_text, needed
 
@@ -368,3 +381,40 @@ def test_a_file_name_that_is_not_utf8_is_written_and_printed_visibly(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode("utf-8").splitlines()[-1] == f"wrote {tmp_path}/g\\udcff.svg"
     assert os.listdir(os.fsencode(tmp_path)) == [b"g\xff.svg"]
+
+
+# --- issue 11: --explain and --lr ---------------------------------------------------------------------------
+
+def test_explain_prints_the_chain_rule_by_name_formula_and_number(capsys):
+    from autodiff import explain
+    from viz.cli import parse
+
+    argv = ["0.5*(t - sigmoid(w*x + b))**2", "--at", "w=0.5", "--at", "x=3", "--at", "b=0.1", "--at", "t=1"]
+    status, out, err = run(capsys, *argv, "--explain", "w", "--explain", "b", "--explain", "w")
+    assert (status, err) == (0, "")
+    f, variables = parse(argv[0], {"w": 0.5, "x": 3.0, "b": 0.1, "t": 1.0})
+    f.label = "f"
+    explained = [str(explain(f, variables[name])) for name in ("w", "b")]
+    lines = out.splitlines()
+    assert lines[:5] == [f"f = {format_number(f.data)}"] + [
+        f"∂f/∂{name} = {format_number(explain(f, variables[name]).total)}" for name in "wxbt"]
+    assert "\n".join(lines[5:]) == "\n" + "\n\n".join(explained), "each derivation once, in the order asked"
+    assert "∂f/∂w: 1 path from w to f" in out
+    f.backward()
+    assert lines[-1].endswith(f" = {format_number(variables['b'].grad)}"), "the total is the backward pass's"
+
+
+def test_lr_ends_the_stepper_with_each_variables_update(capsys, tmp_path):
+    page = tmp_path / "s.html"
+    status, out, err = run(capsys, "tanh(x*w + b)", "--at", "x=0.5", "--at", "w=-1", "--at", "b=0.2",
+                           "--steps", str(page), "--lr", "0.1")
+    assert (status, err) == (0, "")
+    x, w, b = Value(0.5, label="x"), Value(-1.0, label="w"), Value(0.2, label="b")
+    f = (x * w + b).tanh()
+    f.label = "f"
+    steps = trace(f).backward()
+    text = page.read_text(encoding="utf-8")
+    assert text.count('<section class="frame"') == len(steps) + 1 + 3
+    assert text.count('data-kind="update"') == 3
+    assert (f"w⁺ = w − α·∂f/∂w = -1 − 0.1 × {format_number(w.grad)} = {format_number(-1 - 0.1 * w.grad)}"
+            in text)

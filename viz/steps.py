@@ -165,12 +165,25 @@ def estimate(graph: Graph, fmt: Callable[[float], str], max_nodes: int, final: b
                     frame += _EDGE_LABEL_BYTES + _length(fmt(local))
                     if formula and len(formula) <= EDGE_FORMULA_LIMIT:
                         frame += _length(formula) + 4
-    steps, captions = 0, 0
+    # each update frame shows every parameter updated so far as 'data old → new'
+    arrows = sum((len(updates) - k) * (_length(fmt(parameter.data)) + _UPDATE_ARROW_BYTES)
+                 for k, parameter in enumerate(updates))
+    steps = sum(1 for node in graph.nodes if node._op is not None)
+    frames = steps + bool(final) + len(updates)
+    return Size(frames, sum(1 for node in shown if not isinstance(node, Constant)),
+                frames * frame + arrows + caption_bytes(graph, fmt, updates, formulas))
+
+
+def caption_bytes(graph: Graph, fmt: Callable[[float], str], updates: tuple[Value, ...] = (),
+                  formulas: _Formulas | None = None) -> int:
+    """About how many bytes the captions of stepping through `graph` take (with update frames for
+    `updates`), without stepping: gradients are taken to be as long as their node's data."""
+    formulas = formulas or _Formulas(graph)
+    captions = 0
     output = graph.name(graph.output)
     for node in graph.nodes:
         if node._op is None:
             continue
-        steps += 1
         name = graph.name(node)
         grad = _length(fmt(node.data))
         definition = graph.definition(node)
@@ -184,15 +197,11 @@ def estimate(graph: Graph, fmt: Callable[[float], str], max_nodes: int, final: b
             captions += (_partial_length(name, graph.name(parent)) + _partial_length(output, graph.name(parent))
                          + 2 * local + grad + _length(fmt(parent.data)) + 25
                          + (_length(formula) + 3 if formula else 0))
-    frames = steps + bool(final) + len(updates)
-    arrows = 0
-    for k, parameter in enumerate(updates):
+    for parameter in updates:
         name = graph.name(parameter)
         number = _length(fmt(parameter.data))
         captions += 2 * _length(name) + _partial_length(output, name) + 4 * number + 30
-        arrows += (len(updates) - k) * (number + _UPDATE_ARROW_BYTES)
-    return Size(frames, sum(1 for node in shown if not isinstance(node, Constant)),
-                frames * frame + captions + arrows)
+    return captions
 
 
 def check_size(graph: Graph, fmt: Callable[[float], str], max_nodes: int, final: bool, max_bytes: int,
