@@ -430,7 +430,7 @@ def test_stepper_refuses_before_writing(lecture, tmp_path):
 
 def tanh_chain(links):
     """x → tanh → tanh → … : `links` steps, each frame drawing every one of the links + 1 nodes."""
-    y = x = Value(0.5, "x")
+    y = Value(0.5, "x")
     for _ in range(links):
         y = y.tanh()
     return y
@@ -702,6 +702,10 @@ def test_frames_and_the_stepper_mark_the_paths_in_every_frame(lecture, tmp_path)
         assert [i for i, attrs in statements.items() if " highlight" in attrs] == [f"v{graph.nodes.index(step.node)}"]
     page = viz.save_stepper(E, tmp_path / "s.html", highlight=nodes["w5"]).read_text(encoding="utf-8")
     assert 'class="node parameter on&#45;path' in page and "on the paths from E to w5" in page
+    written = viz.save_frames(E, tmp_path / "frames", highlight=nodes["w5"], edge_labels=True)
+    assert len(written) == len(steps)
+    svg = written[0].read_text(encoding="utf-8")
+    assert 'class="node parameter on&#45;path' in svg and "out_o1(1 − out_o1)" in svg
 
 
 def test_edge_labels_give_each_local_derivative_with_its_formula_when_short(lecture):

@@ -103,3 +103,25 @@ def test_hostile_labels_cannot_leave_the_iframe_or_the_json():
     from viz.text import visible
     assert completed[visible(label)] == 2 and completed["E" + visible(label)] == 1
     assert "</script" not in found[0][1] and "<img" not in stepper.page
+
+
+def test_a_jupyter_kernel_displays_the_stepper_as_its_iframe(tmp_path):
+    """Through IPython's display protocol on a real kernel: the cell's text/html output is `_repr_html_`."""
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import sys\n"
+        f"sys.path.insert(0, {str(here)!r})\n"
+        "import viz\n"
+        "from test_viz import lecture_example\n"
+        "viz.stepper(lecture_example()[0])")])
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (output,) = notebook.cells[0].outputs
+    assert output["output_type"] == "execute_result"
+    E, _ = lecture_example()
+    assert output["data"]["text/html"] == viz.stepper(E)._repr_html_()
+    assert output["data"]["text/plain"].startswith("<Stepper: Backward pass of E, 24 frames, ")

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 import viz
-from autodiff import Constant, format_number, trace
+from autodiff import Constant, trace
 from test_viz import lecture_example
 
 CHROMIUM = "/usr/bin/chromium"

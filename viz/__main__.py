@@ -1,4 +1,4 @@
-"""`python -m viz EXPR --at NAME=VALUE ... [--out FILE] [--steps FILE.html]`; see viz.cli."""
+"""`python -m viz EXPR --at NAME=VALUE ... [--out FILE] [--steps FILE.html [--lr RATE]] [--explain NAME]`; see viz.cli."""
 
 import sys
 

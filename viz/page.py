@@ -239,7 +239,8 @@ class Stepper:
                 f"</iframe>")
 
     def __repr__(self) -> str:
-        return f"<Stepper: {self.title}, {self.frames} frames, {len(self.page.encode()) / 1e6:.1f} MB>"
+        return (f"<Stepper: {self.title}, {self.frames} frame{'' if self.frames == 1 else 's'}, "
+                f"{len(self.page.encode()) / 1e6:.1f} MB>")
 
 
 def _page_path(path: Any, name: str) -> Path:
