@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 from contextlib import ContextDecorator
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -17,10 +18,9 @@ from .ops import OPS, Op
 
 _REAL_TYPES = (numbers.Real, np.bool_)  # int, float, bool, Fraction, numpy real scalars
 
-# The op hot path checks one flag: whether both modes below are off.
-_plain = True
-_recording = True
-_anomaly = False
+# Which modes are on is per thread and per asyncio task (a context variable, see _Modes below);
+# the op hot path checks only this set, which is empty while no context anywhere has a mode on.
+_active: set[int] = set()
 
 
 class AnomalyError(ArithmeticError):
@@ -219,7 +219,7 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     out.data = op.forward(a.data, b.data)
     out.grad = 0.0
     out.label = ""
-    if _plain:
+    if not _active:
         out._op = op
         out.parents = (a, b)
         return out
@@ -231,7 +231,7 @@ def _unary(op: Op, x: Value) -> Value:
     out.data = op.forward(x.data)
     out.grad = 0.0
     out.label = ""
-    if _plain:
+    if not _active:
         out._op = op
         out.parents = (x,)
         return out
@@ -244,7 +244,7 @@ def _apply(op: Op, parents: tuple) -> Value:
     out.data = op.forward(*[p.data for p in parents])
     out.grad = 0.0
     out.label = ""
-    if _plain:
+    if not _active:
         out._op = op
         out.parents = parents
         return out
@@ -252,10 +252,11 @@ def _apply(op: Op, parents: tuple) -> Value:
 
 
 def _record_in_mode(out: Value, op: Op, parents: tuple) -> Value:
-    if _anomaly and not _finite(out.data):
+    recording, anomaly = _modes_here()
+    if anomaly and not _finite(out.data):
         raise AnomalyError(f"{op.name} gave {out.data!r} in the forward pass "
                            f"from {describe_inputs(parents)}")
-    if _recording:
+    if recording:
         out._op = op
         out.parents = parents
     else:
@@ -289,36 +290,67 @@ for _op in OPS.values():
 del _op
 
 
+class _Modes:
+    """The modes of one context (a thread or an asyncio task), and those to restore after its block.
+
+    A context variable holds them, so a `no_grad()` in one thread never reaches another, and an
+    asyncio task runs in the modes it was created in. While a state with a mode on exists anywhere
+    (a copied context may keep one alive after its block ends), its id is in `_active`, and ops
+    take the slow path that reads their own context's state.
+    """
+
+    __slots__ = ("recording", "anomaly", "outer")
+
+    def __init__(self, recording: bool, anomaly: bool, outer: _Modes | None):
+        self.recording = recording
+        self.anomaly = anomaly
+        self.outer = outer
+        if anomaly or not recording:
+            _active.add(id(self))
+
+    def __del__(self, _forget=_active.discard):
+        _forget(id(self))
+
+
+_MODES: ContextVar[_Modes] = ContextVar("autodiff_modes", default=_Modes(True, False, None))
+
+
 class _Mode(ContextDecorator):
-    """Sets one of the recording modes for a `with` block or a decorated function, then restores it."""
+    """Sets one of the recording modes for a `with` block or a decorated function, then restores it.
+
+    Modes are per thread, as PyTorch's grad mode is, and per asyncio task too: they live in a
+    context variable, which each thread has its own of and each task copies when it is created,
+    so a task awaiting inside `no_grad()` never stops another task on the same thread recording
+    (a thread-local could not tell the two apart). The instance holds no state: what to restore
+    is linked from the context's own state, so one decorated function may run in many threads at
+    once, or call itself.
+    """
 
     flag = ""
     value = False
 
-    def __init__(self):
-        # A stack, not one slot: a decorated function may call itself, entering this same
-        # instance again before the outer call has left it.
-        self._saved: list[tuple[bool, bool]] = []
-
     def __enter__(self):
-        global _plain, _recording, _anomaly
-        self._saved.append((_recording, _anomaly))
+        outer = _MODES.get()
         if self.flag == "recording":
-            _recording = self.value
+            _MODES.set(_Modes(self.value, outer.anomaly, outer))
         else:
-            _anomaly = self.value
-        _plain = _recording and not _anomaly
+            _MODES.set(_Modes(outer.recording, self.value, outer))
         return self
 
     def __exit__(self, *exc):
-        global _plain, _recording, _anomaly
-        _recording, _anomaly = self._saved.pop()
-        _plain = _recording and not _anomaly
+        outer = _MODES.get().outer
+        if outer is None:
+            raise RuntimeError(f"{type(self).__name__}() exited in a thread or task it was not "
+                               f"entered in")
+        _MODES.set(outer)
         return False
 
 
 class no_grad(_Mode):
     """Context manager and decorator: ops inside record no parents (results are leaves).
+
+    Like every mode, it holds for this thread (or asyncio task) alone; a thread started inside
+    it records as usual.
 
     >>> with no_grad():
     ...     y = Value(2.0) * 3
@@ -330,7 +362,8 @@ class no_grad(_Mode):
 
 
 class enable_grad(_Mode):
-    """Context manager and decorator: ops record parents again, even inside `no_grad()`."""
+    """Context manager and decorator: ops record parents again, even inside `no_grad()`
+    (in this thread or asyncio task)."""
 
     flag, value = "recording", True
 
@@ -338,14 +371,22 @@ class enable_grad(_Mode):
 class detect_anomaly(_Mode):
     """Context manager and decorator: the first op giving nan or inf raises `AnomalyError`.
 
-    Checked in the forward pass (the op's result) and in the backward pass (its local
+    In this thread (or asyncio task) alone. Checked in the forward pass (the op's result) and in the backward pass (its local
     derivatives). The error names the op, its input values and the labels of the nodes involved.
     """
 
     flag, value = "anomaly", True
 
 
+def _modes_here() -> tuple[bool, bool]:
+    """(recording, anomaly) in this thread or task, as plain bools: a traceback that keeps a
+    caller's frame alive must not keep a mode's state alive (and every op on the slow path)."""
+    modes = _MODES.get()
+    return modes.recording, modes.anomaly
+
+
 def anomaly_enabled() -> bool:
-    """True inside `detect_anomaly()`: the backward pass then checks every local derivative."""
-    return _anomaly
+    """True inside `detect_anomaly()` in this thread: the backward pass then checks every local
+    derivative."""
+    return _MODES.get().anomaly
 
