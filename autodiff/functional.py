@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import value as _value
-from .backward import _check_partials, local_partials, topo_order
+from .backward import _check_partials, contributions, local_partials, made_by_ops
 from .value import Constant, Value, enable_grad
 
 
@@ -149,16 +149,15 @@ def jvp(f: Callable[..., Value], primals: Sequence, tangents: Sequence) -> tuple
             dots[x] = t if isinstance(t, Value) else float(t)
     check = _value.anomaly_enabled() and not nested
     with enable_grad() if nested else nullcontext():
-        for node in topo_order(call.output):
-            if node in dots or node._op is None:
+        for node in made_by_ops(call.output):
+            if node in dots:
                 continue
             incoming = [(i, dots[p]) for i, p in enumerate(node.parents) if p in dots]
             if not incoming:
                 continue
-            partials = _partials(node, nested)
             if check:
-                _check_partials(node, partials)
-            dots[node] = _total([partials[i] * t for i, t in incoming], nested)
+                _check_partials(node, _partials(node, nested))
+            dots[node] = _total(_tangent_terms(node, incoming, nested), nested)
     tangent = dots.get(call.output, 0.0)
     if nested:
         return call.output, _as_value(tangent)
@@ -170,7 +169,7 @@ def jvp(f: Callable[..., Value], primals: Sequence, tangents: Sequence) -> tuple
 
 def _sweep(output: Value, inputs: tuple[Value, ...], create_graph: bool) -> dict:
     """Gradients of output with respect to every node on a path from an input to output."""
-    order = topo_order(output)
+    order = made_by_ops(output)
     live = set(inputs)
     for node in order:
         if node not in live:
@@ -192,23 +191,23 @@ def _reverse_floats(order: list[Value], output: Value, live: set) -> dict:
     get = found.get
     check = _value.anomaly_enabled()
     for node in reversed(order):
-        if node._op is None:
-            continue
         g = get(node)
         if g is None:
             continue
-        partials = local_partials(node)
+        partials = None
         if check:
+            partials = local_partials(node)
             _check_partials(node, partials)
-        for parent, local in zip(node.parents, partials):
+        for parent, contribution in zip(node.parents, contributions(node, g, partials)):
             if parent in live:
-                found[parent] = get(parent, 0.0) + g * local
+                found[parent] = get(parent, 0.0) + contribution
     return found
 
 
 def _reverse_values(order: list[Value], output: Value, live: set) -> dict:
     # A node's contributions are kept apart until the node is reached, then summed by ONE n-ary
     # node, so a gradient that gathers many paths reads as one sum in its own graph.
+    # `order` holds the nodes ops made; the leaves' gradients are summed once the sweep is done.
     pending: dict[Value, list] = {output: [1.0]}
     found: dict[Value, object] = {}
     for node in reversed(order):
@@ -216,24 +215,55 @@ def _reverse_values(order: list[Value], output: Value, live: set) -> dict:
         if parts is None:
             continue
         found[node] = g = _total(parts, True)
-        if node._op is None:
-            continue
-        for parent, local in zip(node.parents, _partials(node, True)):
+        for parent, contribution in zip(node.parents, _value_contributions(node, g)):
             if parent in live:
-                contribution = g if (type(local) is float and local == 1.0) else g * local
                 pending.setdefault(parent, []).append(contribution)
+    for leaf, parts in pending.items():
+        found[leaf] = _total(parts, True)
     return found
+
+
+def _value_contributions(node: Value, g) -> tuple:
+    """What node passes to each parent, as Values recording the row's vjp or g × local."""
+    vjp = node._op.vjp
+    if vjp is not None:
+        return vjp(g, node, *_rule_inputs(node))
+    return tuple(g if (type(local) is float and local == 1.0) else g * local
+                 for local in _partials(node, True))
+
+
+def _tangent_terms(node: Value, incoming: list, as_values: bool) -> list:
+    """Forward mode: what each moving parent's tangent t adds to node's tangent, ∂node/∂parent × t.
+
+    A row's vjp is linear in the gradient it is given, so handing it the tangent in place of the
+    gradient gives that product too, with the row's own masking and quotients.
+    """
+    vjp = node._op.vjp
+    if vjp is None:
+        partials = _partials(node, as_values)
+        return [partials[i] * t for i, t in incoming]
+    if as_values:
+        y, inputs = node, _rule_inputs(node)
+    else:
+        y, inputs = node.data, [p.data for p in node.parents]
+    return [vjp(t, y, *inputs)[i] for i, t in incoming]
 
 
 def _partials(node: Value, as_values: bool) -> tuple:
     """The op table's local derivatives of node: floats, or Values recording the rule itself."""
     if not as_values:
         return local_partials(node)
-    # The node stands for y: it is a function of its parents, so the rule differentiates again.
-    # A Constant parent is handed over as its number, so the rule of x ** 3 builds x ** 2 with
-    # a constant exponent rather than a Value exponent whose derivative would need log(x).
-    parents = [p.data if isinstance(p, Constant) else p for p in node.parents]
-    return node._op.local(node, *parents)
+    return node._op.local(node, *_rule_inputs(node))
+
+
+def _rule_inputs(node: Value) -> list:
+    """node's parents as a rule differentiating again takes them: Values, constants as numbers.
+
+    The node itself stands for y: it is a function of its parents, so the rule differentiates
+    again. A Constant parent is handed over as its number, so the rule of x ** 3 builds x ** 2
+    with a constant exponent rather than a Value exponent whose derivative would need log(x).
+    """
+    return [p.data if isinstance(p, Constant) else p for p in node.parents]
 
 
 def _total(parts: list, as_values: bool):

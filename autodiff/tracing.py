@@ -316,12 +316,12 @@ class Graph:
         steps: list[Step] = []
         out_name = self.names[self.output]
 
-        def record(node: Value, partials) -> None:
+        def record(node: Value, partials, contributions) -> None:
             g = node.grad
             node_name = self.names[node]
             terms = tuple(
-                Term(parent, float(local), g * local, g, node_name, self.names[parent], out_name)
-                for parent, local in zip(node.parents, partials))
+                Term(parent, float(local), contribution, g, node_name, self.names[parent], out_name)
+                for parent, local, contribution in zip(node.parents, partials, contributions))
             steps.append(Step(node, g, terms, node_name, out_name))
 
         _backward(self.output, self.nodes, record)

@@ -3,6 +3,12 @@
 A Value holds a float (`data`), the gradient the last backward pass left in it (`grad`), the op
 that made it (a row of `autodiff.ops.OPS`, or none for a leaf) and its parents. It holds no closure:
 the backward pass reads the op's derivative rule from the op table.
+
+A node is small, because a training step makes tens of thousands of them and Python's garbage
+collector walks each one several times: one or two parents sit in slots of their own rather than
+in a tuple (one object per node instead of two), and each node an op makes is numbered as it is
+made. Parents are made before their children, so that number orders any graph topologically, and
+the backward pass sorts by it instead of searching the graph for an order.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import numbers
 from contextlib import ContextDecorator
 from contextvars import ContextVar
+from itertools import count
 
 import numpy as np
 
@@ -57,7 +64,10 @@ class Value:
     6.0
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "parents")
+    # _a and _b: the parents of a unary or binary node (a unary node leaves _b unset); the n-ary
+    # sum keeps its tuple of parents in _a. _seq: the order in which ops made their nodes.
+    # A leaf sets none of the three.
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_seq")
     __array_ufunc__ = None  # numpy scalars defer to our reflected operators: 2.0 * x is a Value
     requires_grad = True    # a Constant says False: no gradient is meant for it
 
@@ -68,9 +78,20 @@ class Value:
         self.grad = 0.0
         self.label = label
         self._op: Op | None = None
-        self.parents: tuple[Value, ...] = ()
 
     # -- what a node is -----------------------------------------------------------------------
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The nodes this one was computed from, in the op's order; () for a leaf."""
+        op = self._op
+        if op is None:
+            return ()
+        if op.arity == 2:
+            return (self._a, self._b)
+        if op.arity == 1:
+            return (self._a,)
+        return self._a
+
     @property
     def op(self) -> str:
         """The name of the op that made this node; '' for a leaf."""
@@ -205,15 +226,15 @@ def _constant(number, operator: str) -> Constant:
     c.grad = 0.0
     c.label = ""
     c._op = None
-    c.parents = ()
     return c
 
 
 _new = object.__new__
+_next_seq = count().__next__  # one counter for all threads: a node is always made after its parents
 
 
 # _binary and _unary are `_apply` unrolled for two and one parents: every operator and method
-# goes through them, and skipping the list of parent data and the star-call is measurable there.
+# goes through them, and skipping the tuple of parents and the star-call is measurable there.
 def _binary(op: Op, a: Value, b: Value) -> Value:
     out = _new(Value)
     out.data = op.forward(a.data, b.data)
@@ -221,7 +242,9 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     out.label = ""
     if not _active:
         out._op = op
-        out.parents = (a, b)
+        out._a = a
+        out._b = b
+        out._seq = _next_seq()
         return out
     return _record_in_mode(out, op, (a, b))
 
@@ -233,20 +256,26 @@ def _unary(op: Op, x: Value) -> Value:
     out.label = ""
     if not _active:
         out._op = op
-        out.parents = (x,)
+        out._a = x
+        out._seq = _next_seq()
         return out
     return _record_in_mode(out, op, (x,))
 
 
 def _apply(op: Op, parents: tuple) -> Value:
     """Make the node `op(*parents)`; the general path behind every operator and method."""
+    if op.arity == 2:
+        return _binary(op, *parents)
+    if op.arity == 1:
+        return _unary(op, *parents)
     out = _new(Value)
     out.data = op.forward(*[p.data for p in parents])
     out.grad = 0.0
     out.label = ""
     if not _active:
         out._op = op
-        out.parents = parents
+        out._a = parents
+        out._seq = _next_seq()
         return out
     return _record_in_mode(out, op, parents)
 
@@ -256,12 +285,17 @@ def _record_in_mode(out: Value, op: Op, parents: tuple) -> Value:
     if anomaly and not _finite(out.data):
         raise AnomalyError(f"{op.name} gave {out.data!r} in the forward pass "
                            f"from {describe_inputs(parents)}")
-    if recording:
-        out._op = op
-        out.parents = parents
-    else:
+    if not recording:
         out._op = None
-        out.parents = ()
+        return out
+    out._op = op
+    if op.arity is None:
+        out._a = parents
+    else:
+        out._a = parents[0]
+        if op.arity == 2:
+            out._b = parents[1]
+    out._seq = _next_seq()
     return out
 
 
