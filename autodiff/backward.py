@@ -5,6 +5,7 @@ from __future__ import annotations
 from operator import attrgetter
 
 from . import value as _value
+from .arguments import check_callable, check_instance, describe
 from .value import Value
 
 
@@ -20,6 +21,7 @@ def topo_order(root: Value) -> list[Value]:
     >>> [n.label or n.op for n in topo_order(a * b + a)]
     ['a', 'b', 'mul', 'add']
     """
+    check_instance(root, "topo_order() root", Value, "a Value")
     if root._op is None:
         return [root]
     order: list[Value] = []
@@ -87,12 +89,17 @@ def backward(output: Value, order: list[Value] | None = None, record=None) -> No
     in the order its gradient is passed on (the local derivatives, and what was added to each
     parent's gradient): the tracer uses it to capture the steps of the sweep.
     """
+    check_instance(output, "backward() output", Value, "a Value")
+    if record is not None:
+        check_callable(record, "backward() record")
     if order is None:
         nodes = made_by_ops(output)
     else:
-        nodes = [node for node in order if node._op is not None]
+        nodes = [node for node in _checked_order(order, output) if node._op is not None]
     for node in nodes:
         node.grad = 0.0
+    if output.grad is None:
+        output.grad = 0.0
     output.grad += 1.0
     check = _value.anomaly_enabled()
     if record is None and not check:
@@ -106,7 +113,22 @@ def backward(output: Value, order: list[Value] | None = None, record=None) -> No
         if record is not None:
             record(node, partials, passed)
         for parent, contribution in zip(node.parents, passed):
+            if parent.grad is None:
+                parent.grad = 0.0
             parent.grad += contribution
+
+
+def _checked_order(order, output: Value) -> list | tuple:
+    """order, if it is a list or tuple of Values ending with output."""
+    wanted = "a topological order of output's graph (a list of Values, as topo_order gives it)"
+    if not isinstance(order, (list, tuple)):
+        raise TypeError(f"backward() order must be {wanted}, got {describe(order)}")
+    for i, node in enumerate(order):
+        if not isinstance(node, Value):
+            raise TypeError(f"backward() order[{i}] must be a Value, got {describe(node)}")
+    if not order or order[-1] is not output:
+        raise ValueError(f"backward() order must be {wanted}: it ends with output")
+    return order
 
 
 def local_partials(node: Value) -> tuple:
@@ -127,40 +149,69 @@ def contributions(node: Value, g: float, partials: tuple | None = None) -> list 
 
 def _sweep(nodes: list[Value]) -> None:
     """The plain reverse sweep over the nodes ops made, unrolled for one and two parents: the
-    engine's hottest loop."""
-    for node in reversed(nodes):
-        op = node._op
-        g = node.grad
-        vjp = op.vjp
-        arity = op.arity
-        if arity == 2:
-            a = node._a
-            b = node._b
-            if vjp is None:
-                da, db = op.local(node.data, a.data, b.data)
-                a.grad += g * da
-                b.grad += g * db
-            else:
-                ca, cb = vjp(g, node.data, a.data, b.data)
-                a.grad += ca
-                b.grad += cb
-        elif arity == 1:
-            x = node._a
-            if vjp is None:
-                (dx,) = op.local(node.data, x.data)
-                x.grad += g * dx
-            else:
-                (cx,) = vjp(g, node.data, x.data)
-                x.grad += cx
-        else:
-            parents = node._a
-            data = [p.data for p in parents]
-            if vjp is None:
-                for parent, local in zip(parents, op.local(node.data, *data)):
-                    parent.grad += g * local
-            else:
-                for parent, contribution in zip(parents, vjp(g, node.data, *data)):
-                    parent.grad += contribution
+    engine's hottest loop.
+
+    A leaf whose grad is None (PyTorch's zero_grad(set_to_none=True) leaves that) counts as 0:
+    rather than test every parent for None, the sweep lets `+=` fail on it, has that node pass on
+    what it had left to pass, and goes on with the next node.
+    """
+    todo = reversed(nodes)
+    node = None
+    while True:
+        try:
+            for node in todo:
+                op = node._op
+                g = node.grad
+                vjp = op.vjp
+                arity = op.arity
+                if arity == 2:
+                    a = node._a
+                    b = node._b
+                    if vjp is None:
+                        da, db = op.local(node.data, a.data, b.data)
+                        a.grad += g * da
+                        b.grad += g * db
+                    else:
+                        ca, cb = vjp(g, node.data, a.data, b.data)
+                        a.grad += ca
+                        b.grad += cb
+                elif arity == 1:
+                    x = node._a
+                    if vjp is None:
+                        (dx,) = op.local(node.data, x.data)
+                        x.grad += g * dx
+                    else:
+                        (cx,) = vjp(g, node.data, x.data)
+                        x.grad += cx
+                else:
+                    parents = node._a
+                    data = [p.data for p in parents]
+                    if vjp is None:
+                        for parent, local in zip(parents, op.local(node.data, *data)):
+                            parent.grad += g * local
+                    else:
+                        for parent, contribution in zip(parents, vjp(g, node.data, *data)):
+                            parent.grad += contribution
+            return
+        except TypeError:
+            if node is None or not _pass_on_with_none_as_zero(node):
+                raise
+
+
+def _pass_on_with_none_as_zero(node: Value) -> bool:
+    """Finish passing node's gradient on after `+=` stopped at a parent whose grad is None (the
+    parents before it got their share; it and those after it did not), counting None as 0.
+    False if no parent's grad is None: the TypeError came from elsewhere."""
+    parents = node.parents
+    first = next((i for i, parent in enumerate(parents) if parent.grad is None), None)
+    if first is None:
+        return False
+    for parent in parents:
+        if parent.grad is None:
+            parent.grad = 0.0
+    for parent, contribution in list(zip(parents, contributions(node, node.grad)))[first:]:
+        parent.grad += contribution
+    return True
 
 
 def _check_partials(node: Value, partials) -> None:

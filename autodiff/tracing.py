@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from . import notation as _notation
+from .arguments import describe
 from .backward import backward as _backward
 from .backward import topo_order
 from .compile import Program
@@ -357,5 +358,5 @@ def trace(output: Value) -> Graph:
     x·x + 1 = add(x·x, 1)                  # 5
     """
     if not isinstance(output, Value):
-        raise TypeError(f"trace() needs a Value, got {type(output).__name__} {output!r}")
+        raise TypeError(f"trace() needs a Value, got {describe(output)} as its output")
     return Graph(output, topo_order(output))

@@ -13,17 +13,14 @@ the backward pass sorts by it instead of searching the graph for an order.
 
 from __future__ import annotations
 
-import numbers
 from contextlib import ContextDecorator
 from contextvars import ContextVar
+from html import escape
 from itertools import count
 
-import numpy as np
-
 from . import ops
+from .arguments import check_instance, check_number, describe
 from .ops import OPS, Op
-
-_REAL_TYPES = (numbers.Real, np.bool_)  # int, float, bool, Fraction, numpy real scalars
 
 # Which modes are on is per thread and per asyncio task (a context variable, see _Modes below);
 # the op hot path checks only this set, which is empty while no context anywhere has a mode on.
@@ -34,19 +31,14 @@ class AnomalyError(ArithmeticError):
     """An op produced nan or inf while `detect_anomaly()` was active."""
 
 
-def _as_float(data, what: str) -> float:
+def _as_float(data, name: str) -> float:
+    """data as a float for a Value: a real number, nan and ±inf included (see check_number)."""
     if type(data) is float:
         return data
-    if isinstance(data, _REAL_TYPES):
-        try:
-            return float(data)
-        except OverflowError:
-            raise OverflowError(f"{what} got {type(data).__name__} {_shown(data)}, too large for "
-                                f"a float (the largest is about 1.8e308)") from None
     if isinstance(data, Value):
-        raise TypeError(f"{what} got a Value ({data!r}); pass its .data, or use the Value itself")
-    raise TypeError(f"{what} got {type(data).__name__} {_shown(data)}; expected a real number "
-                    f"(int, float, bool or a numpy real scalar)")
+        raise TypeError(f"{name} is a Value ({_shown(data)}); pass its .data, or use the Value "
+                        f"itself")
+    return check_number(data, name)
 
 
 def _shown(data) -> str:
@@ -62,6 +54,14 @@ class Value:
     >>> y.backward()
     >>> x.grad
     6.0
+
+    `<`, `<=`, `>`, `>=` compare data and return a bool (`Value(2.0) > 1` is True), but `==` and
+    `!=` compare identity, not data: `Value(2.0) == 2.0` is False. Values are dict keys (a traced
+    graph names its nodes by them, `gradients` keeps a gradient per node), so equality must be
+    identity; where PyTorch compares elementwise, compare `x.data` (or `x.item()`) instead.
+
+    As in PyTorch, `p.grad = None` before `backward()` counts as 0: `zero_grad(set_to_none=True)`
+    habits work. In Jupyter a Value shows as one line of HTML: its label, data, grad and op.
     """
 
     # _a and _b: the parents of a unary or binary node (a unary node leaves _b unset); the n-ary
@@ -72,9 +72,9 @@ class Value:
     requires_grad = True    # a Constant says False: no gradient is meant for it
 
     def __init__(self, data, label: str = ""):
-        if not isinstance(label, str):
-            raise TypeError(f"Value() label must be a str, got {type(label).__name__} {label!r}")
-        self.data = _as_float(data, "Value()")
+        if type(label) is not str:
+            check_instance(label, f"{type(self).__name__}() label", str, "a str")
+        self.data = data if type(data) is float else _as_float(data, f"{type(self).__name__}() data")
         self.grad = 0.0
         self.label = label
         self._op: Op | None = None
@@ -105,6 +105,14 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def item(self) -> float:
+        """The data as a Python float, as PyTorch's `tensor.item()`.
+
+        >>> Value(2).item()
+        2.0
+        """
+        return self.data
+
     def __format__(self, spec: str) -> str:
         """A format spec applies to data (f"{loss:.4f}"); with none, the repr."""
         return format(self.data, spec) if spec else repr(self)
@@ -116,6 +124,18 @@ class Value:
         if self.label:
             parts.append(f"label={self.label!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        """One line of HTML for Jupyter: kind, label, data, grad and op; never a drawing (viz.draw
+        draws a graph)."""
+        parts = [f"<code>{escape(type(self).__name__)}</code>"]
+        if self.label:
+            parts.append(f"<b>{escape(self.label)}</b>")
+        parts.append(f"data <code>{self.data!r}</code>")
+        parts.append(f"grad <code>{escape(repr(self.grad))}</code>")
+        if self._op is not None:
+            parts.append(f"op <code>{escape(self._op.name)}</code>")
+        return f'<span class="autodiff-value">{" ".join(parts)}</span>'
 
     # -- comparisons read data and return a bool; equality and hashing stay by identity -------
     def __lt__(self, other) -> bool:
@@ -181,10 +201,10 @@ class Value:
         >>> Value.sum([Value(1.0), 2, Value(3.5)]).data
         6.5
         """
-        if not hasattr(terms, "__iter__"):
-            raise TypeError(f"Value.sum() needs an iterable of Values and numbers, got "
-                            f"{type(terms).__name__} {terms!r}")
-        parents = tuple(t if isinstance(t, Value) else _constant(t, "Value.sum") for t in terms)
+        if isinstance(terms, (str, bytes)) or not hasattr(terms, "__iter__"):
+            raise TypeError(f"Value.sum() terms must be an iterable of Values and numbers, got "
+                            f"{describe(terms)}")
+        parents = tuple(t if isinstance(t, Value) else _term(t, i) for i, t in enumerate(terms))
         return _apply(ops.SUM, parents)
 
     # -- the backward pass --------------------------------------------------------------------
@@ -217,16 +237,30 @@ class Parameter(Value):
 
 
 def _data(other) -> float:
-    return other.data if isinstance(other, Value) else _as_float(other, "comparison with a Value")
+    return other.data if isinstance(other, Value) else _as_float(other, "a number compared with a Value")
 
 
 def _constant(number, operator: str) -> Constant:
+    """A Constant leaf for the number an operator was given along with a Value."""
     c = _new(Constant)
-    c.data = _as_float(number, f"{operator!r} with a Value")
+    if type(number) is float:
+        c.data = number
+    elif type(number) is int and -_EXACT <= number <= _EXACT:
+        c.data = float(number)
+    else:
+        c.data = _as_float(number, f"the other operand of {operator!r} with a Value")
     c.grad = 0.0
     c.label = ""
     c._op = None
     return c
+
+
+_EXACT = 2**53  # ints up to this size convert to a float exactly and quickly
+
+
+def _term(number, i: int) -> Constant:
+    """A Constant leaf for a number among Value.sum()'s terms (a float by the time it is made)."""
+    return _constant(_as_float(number, f"Value.sum() terms[{i}]"), "Σ")
 
 
 _new = object.__new__
