@@ -74,7 +74,9 @@ class Value:
     def __init__(self, data, label: str = ""):
         if type(label) is not str:
             check_instance(label, f"{type(self).__name__}() label", str, "a str")
-        self.data = data if type(data) is float else _as_float(data, f"{type(self).__name__}() data")
+        if type(data) is not float:
+            data = _as_float(data, f"{type(self).__name__}() data")
+        self.data = data
         self.grad = 0.0
         self.label = label
         self._op: Op | None = None
@@ -237,7 +239,9 @@ class Parameter(Value):
 
 
 def _data(other) -> float:
-    return other.data if isinstance(other, Value) else _as_float(other, "a number compared with a Value")
+    if isinstance(other, Value):
+        return other.data
+    return _as_float(other, "a number compared with a Value")
 
 
 def _constant(number, operator: str) -> Constant:
@@ -439,8 +443,9 @@ class enable_grad(_Mode):
 class detect_anomaly(_Mode):
     """Context manager and decorator: the first op giving nan or inf raises `AnomalyError`.
 
-    In this thread (or asyncio task) alone. Checked in the forward pass (the op's result) and in the backward pass (its local
-    derivatives). The error names the op, its input values and the labels of the nodes involved.
+    In this thread (or asyncio task) alone. Checked in the forward pass (the op's result) and in
+    the backward pass (its local derivatives). The error names the op, its input values and the
+    labels of the nodes involved.
     """
 
     flag, value = "anomaly", True

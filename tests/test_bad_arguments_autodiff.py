@@ -14,8 +14,8 @@ import math
 import pytest
 
 import autodiff
-from autodiff import (Constant, Parameter, Value, format_number, grad, gradcheck, gradients, hessian,
-                      jvp, topo_order, trace, value_and_grad)
+from autodiff import (Constant, Parameter, Value, format_number, grad, gradcheck, gradients,
+                      hessian, jvp, topo_order, trace, value_and_grad)
 from autodiff.backward import backward
 
 BAD = {"None": None, "str": "1.0", "nan": math.nan, "inf": math.inf, "bool": True,
@@ -29,7 +29,7 @@ def square(x):
     return x * x
 
 
-# (public name, argument, call with the bad value v, the kinds of BAD refused, words the message has)
+# (public name, argument, call with the bad value v, kinds of BAD refused, words the message has)
 ROWS = [
     ("Value", "data", lambda v: Value(v), NOT_DATA, ("Value() data",)),
     ("Value", "label", lambda v: Value(1.0, label=v),

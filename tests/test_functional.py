@@ -354,9 +354,9 @@ def test_jvp_errors():
         jvp(lambda x: x, 1.0, (1.0,))
     with pytest.raises(ValueError, match="got 2 primals but 1 tangents"):
         jvp(lambda x, y: x, (1.0, 2.0), (1.0,))
-    with pytest.raises(TypeError, match=r"jvp\(\) tangents\[0\] must be a real number or a Value.*got str 'a'"):
+    with pytest.raises(TypeError, match=r"jvp\(\) tangents\[0\] must be a real number .* str 'a'"):
         jvp(lambda x: x, (1.0,), ("a",))
-    with pytest.raises(TypeError, match=r"jvp\(\) primals\[0\] must be a real number or a Value.*got str 'a'"):
+    with pytest.raises(TypeError, match=r"jvp\(\) primals\[0\] must be a real number .* str 'a'"):
         jvp(lambda x: x, ("a",), (1.0,))
 
 

@@ -340,5 +340,6 @@ def test_an_anomaly_error_kept_with_its_traceback_leaves_ops_on_the_fast_path():
 
 
 def test_exiting_a_mode_never_entered_in_this_thread_is_an_error():
-    with pytest.raises(RuntimeError, match=r"no_grad\(\) exited in a thread or task it was not entered in"):
+    with pytest.raises(RuntimeError, match=r"no_grad\(\) exited in a thread or task it was not "
+                                           r"entered in"):
         no_grad().__exit__(None, None, None)
