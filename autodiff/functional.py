@@ -319,10 +319,6 @@ def _is_real(x) -> bool:
     return isinstance(x, (numbers.Real, np.bool_))
 
 
-def _is_scalar(x) -> bool:
-    return isinstance(x, Value) or _is_real(x)
-
-
 def _scalar(x, name: str) -> Value | float:
     """x if it is a Value, else x as a float: a number a function of scalars is called at."""
     if isinstance(x, Value):

@@ -154,47 +154,16 @@ class Value:
 
     __hash__ = object.__hash__
 
-    # -- arithmetic ---------------------------------------------------------------------------
-    def __add__(self, other) -> Value:
-        return _binary(ops.ADD, self, other if isinstance(other, Value) else _constant(other, "+"))
-
-    def __radd__(self, other) -> Value:
-        return _binary(ops.ADD, _constant(other, "+"), self)
-
-    def __sub__(self, other) -> Value:
-        return _binary(ops.SUB, self, other if isinstance(other, Value) else _constant(other, "-"))
-
-    def __rsub__(self, other) -> Value:
-        return _binary(ops.SUB, _constant(other, "-"), self)
-
-    def __mul__(self, other) -> Value:
-        return _binary(ops.MUL, self, other if isinstance(other, Value) else _constant(other, "*"))
-
-    def __rmul__(self, other) -> Value:
-        return _binary(ops.MUL, _constant(other, "*"), self)
-
-    def __truediv__(self, other) -> Value:
-        return _binary(ops.DIV, self, other if isinstance(other, Value) else _constant(other, "/"))
-
-    def __rtruediv__(self, other) -> Value:
-        return _binary(ops.DIV, _constant(other, "/"), self)
-
+    # -- arithmetic: +, -, *, / and the unary ops are methods made below, from the op table ------
     def __pow__(self, other) -> Value:
+        """self ** other: an exponent that is a Value is differentiated too; a number is a constant
+        (so x ** 2 never takes the log of x)."""
         if isinstance(other, Value):
-            return _binary(ops.POW, self, other)
-        return _binary(ops.POW_CONST, self, _constant(other, "**"))
-
-    def __rpow__(self, other) -> Value:
-        return _binary(ops.RPOW_CONST, _constant(other, "**"), self)
-
-    def __neg__(self) -> Value:
-        return _unary(ops.NEG, self)
+            return _power(self, other)
+        return _power_of_a_number(self, other)
 
     def __pos__(self) -> Value:
         return self
-
-    def __abs__(self) -> Value:
-        return _unary(ops.ABS, self)
 
     @staticmethod
     def sum(terms) -> Value:
@@ -271,51 +240,33 @@ _new = object.__new__
 _next_seq = count().__next__  # one counter for all threads: a node is always made after its parents
 
 
-# _binary and _unary are `_apply` unrolled for two and one parents: every operator and method
-# goes through them, and skipping the tuple of parents and the star-call is measurable there.
-def _binary(op: Op, a: Value, b: Value) -> Value:
-    out = _new(Value)
-    out.data = op.forward(a.data, b.data)
-    out.grad = 0.0
-    out.label = ""
-    if not _active:
-        out._op = op
-        out._a = a
-        out._b = b
-        out._seq = _next_seq()
-        return out
-    return _record_in_mode(out, op, (a, b))
-
-
-def _unary(op: Op, x: Value) -> Value:
-    out = _new(Value)
-    out.data = op.forward(x.data)
-    out.grad = 0.0
-    out.label = ""
-    if not _active:
-        out._op = op
-        out._a = x
-        out._seq = _next_seq()
-        return out
-    return _record_in_mode(out, op, (x,))
-
-
 def _apply(op: Op, parents: tuple) -> Value:
-    """Make the node `op(*parents)`; the general path behind every operator and method."""
-    if op.arity == 2:
-        return _binary(op, *parents)
-    if op.arity == 1:
-        return _unary(op, *parents)
+    """Make the node `op(*parents)`: the general path, for the n-ary sum and any row of the table.
+
+    The operators and methods below make their nodes the same way, written out for one and two
+    parents: every a * b and x.relu() a network makes runs them, and one call less per node is
+    measurable there.
+    """
     out = _new(Value)
     out.data = op.forward(*[p.data for p in parents])
     out.grad = 0.0
     out.label = ""
     if not _active:
-        out._op = op
-        out._a = parents
-        out._seq = _next_seq()
-        return out
+        return _link(out, op, parents)
     return _record_in_mode(out, op, parents)
+
+
+def _link(out: Value, op: Op, parents: tuple) -> Value:
+    """Record in out the op and parents that made it (see Value.__slots__), and number it."""
+    out._op = op
+    if op.arity == 2:
+        out._a, out._b = parents
+    elif op.arity == 1:
+        (out._a,) = parents
+    else:
+        out._a = parents
+    out._seq = _next_seq()
+    return out
 
 
 def _record_in_mode(out: Value, op: Op, parents: tuple) -> Value:
@@ -326,15 +277,63 @@ def _record_in_mode(out: Value, op: Op, parents: tuple) -> Value:
     if not recording:
         out._op = None
         return out
-    out._op = op
-    if op.arity is None:
-        out._a = parents
-    else:
-        out._a = parents[0]
-        if op.arity == 2:
-            out._b = parents[1]
-    out._seq = _next_seq()
-    return out
+    return _link(out, op, parents)
+
+
+def _operator(op: Op, symbol: str, name: str):
+    """The method `name` computing `self <symbol> other` as the node op(self, other)."""
+    forward = op.forward
+
+    def method(self, other) -> Value:
+        if not isinstance(other, Value):
+            other = _constant(other, symbol)
+        out = _new(Value)
+        out.data = forward(self.data, other.data)
+        out.grad = 0.0
+        out.label = ""
+        if not _active:
+            out._op = op
+            out._a = self
+            out._b = other
+            out._seq = _next_seq()
+            return out
+        return _record_in_mode(out, op, (self, other))
+
+    return _named(method, name, f"self {symbol} other", op)
+
+
+def _reflected(straight, symbol: str, name: str, op: Op):
+    """The method `name` computing `other <symbol> self` when other, on the left, is a number."""
+    def method(self, other) -> Value:
+        return straight(_constant(other, symbol), self)
+
+    return _named(method, name, f"other {symbol} self", op)
+
+
+def _unary_method(op: Op, name: str):
+    """The method `name` computing op(self)."""
+    forward = op.forward
+
+    def method(self) -> Value:
+        out = _new(Value)
+        out.data = forward(self.data)
+        out.grad = 0.0
+        out.label = ""
+        if not _active:
+            out._op = op
+            out._a = self
+            out._seq = _next_seq()
+            return out
+        return _record_in_mode(out, op, (self,))
+
+    return _named(method, name, f"{op.name}(self)", op)
+
+
+def _named(method, name: str, shown: str, op: Op):
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
+    method.__doc__ = f"{shown} as a new node; its derivative is the op table's row {op.name!r}."
+    return method
 
 
 def _finite(x: float) -> bool:
@@ -346,20 +345,24 @@ def describe_inputs(parents) -> str:
     return ", ".join(f"{p.label}={p.data!r}" if p.label else repr(p.data) for p in parents)
 
 
-def _unary_method(op: Op):
-    def method(self) -> Value:
-        return _unary(op, self)
-    method.__name__ = op.name
-    method.__qualname__ = f"Value.{op.name}"
-    method.__doc__ = f"{op.name}(self) as a new node; its derivative is the op table's row {op.name!r}."
-    return method
+_power = _operator(ops.POW, "**", "__pow__")
+_power_of_a_number = _operator(ops.POW_CONST, "**", "__pow__")
 
-
-# Every unary op of the table that has no operator of its own becomes a method: x.tanh(), x.relu().
+# The operators, each made from its row of the op table, and every other unary op of the table as
+# a method: x.tanh(), x.relu().
+for _name, _op, _symbol in (("add", ops.ADD, "+"), ("sub", ops.SUB, "-"), ("mul", ops.MUL, "*"),
+                            ("truediv", ops.DIV, "/")):
+    _straight = _operator(_op, _symbol, f"__{_name}__")
+    setattr(Value, f"__{_name}__", _straight)
+    setattr(Value, f"__r{_name}__", _reflected(_straight, _symbol, f"__r{_name}__", _op))
+Value.__rpow__ = _reflected(_operator(ops.RPOW_CONST, "**", "__rpow__"), "**", "__rpow__",
+                            ops.RPOW_CONST)
+Value.__neg__ = _unary_method(ops.NEG, "__neg__")
+Value.__abs__ = _unary_method(ops.ABS, "__abs__")
 for _op in OPS.values():
     if _op.arity == 1 and _op.name not in ("neg", "abs"):
-        setattr(Value, _op.name, _unary_method(_op))
-del _op
+        setattr(Value, _op.name, _unary_method(_op, _op.name))
+del _name, _op, _symbol, _straight
 
 
 class _Modes:
