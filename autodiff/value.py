@@ -16,7 +16,7 @@ from __future__ import annotations
 from contextlib import ContextDecorator
 from contextvars import ContextVar
 from html import escape
-from itertools import count
+from itertools import count, repeat
 
 from . import ops
 from .arguments import check_instance, check_number, describe
@@ -175,7 +175,9 @@ class Value:
         if isinstance(terms, (str, bytes)) or not hasattr(terms, "__iter__"):
             raise TypeError(f"Value.sum() terms must be an iterable of Values and numbers, got "
                             f"{describe(terms)}")
-        parents = tuple(t if isinstance(t, Value) else _term(t, i) for i, t in enumerate(terms))
+        parents = tuple(terms)
+        if not all(map(isinstance, parents, repeat(Value))):
+            parents = tuple(t if isinstance(t, Value) else _term(t, i) for i, t in enumerate(parents))
         return _apply(ops.SUM, parents)
 
     # -- the backward pass --------------------------------------------------------------------
