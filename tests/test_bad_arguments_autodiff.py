@@ -14,8 +14,8 @@ import math
 import pytest
 
 import autodiff
-from autodiff import (Constant, Parameter, Value, format_number, grad, gradcheck, gradients,
-                      hessian, jvp, topo_order, trace, value_and_grad)
+from autodiff import (Constant, Parameter, Value, explain, format_number, grad, gradcheck,
+                      gradients, hessian, jvp, topo_order, trace, value_and_grad)
 from autodiff.backward import backward
 
 BAD = {"None": None, "str": "1.0", "nan": math.nan, "inf": math.inf, "bool": True,
@@ -27,6 +27,10 @@ NOT_A_SETTING = ("str", "nan", "inf", "bool", "huge int", "list", "object")  # N
 
 def square(x):
     return x * x
+
+
+W = Value(0.5, label="w")
+E = W * Value(3.0, label="x")
 
 
 # (public name, argument, call with the bad value v, kinds of BAD refused, words the message has)
@@ -89,6 +93,11 @@ ROWS = [
     ("format_number", "x", lambda v: format_number(v), NOT_DATA, ("format_number() x",)),
     ("format_number", "digits", lambda v: format_number(1.5, v), EVERY,
      ("format_number() digits",)),
+    ("explain", "output", lambda v: explain(v, W), EVERY, ("explain() output",)),
+    ("explain", "wrt", lambda v: explain(E, v), EVERY, ("explain() wrt",)),
+    ("explain", "limit", lambda v: explain(E, W, limit=v), EVERY, ("explain() limit",)),
+    ("explain", "formulas", lambda v: explain(E, W, formulas=v),
+     ("None", "str", "nan", "inf", "huge int", "list", "object"), ("explain() formulas",)),
 ]
 
 CASES = [pytest.param(call, kind, words, id=f"{site} {argument}: {kind}")
@@ -116,6 +125,8 @@ EXEMPT = {
     "Graph": "a record trace() makes",
     "Step": "a record Graph.backward() makes",
     "Term": "a record Graph.backward() makes",
+    "Steps": "the list of steps Graph.backward() returns",
+    "Derivation": "a record explain() makes",
     "Program": "Graph.compile() makes it; the compiled replay checks its own arguments",
 }
 
