@@ -26,54 +26,54 @@ def topo_order(root: Value) -> list[Value]:
         return [root]
     order: list[Value] = []
     placed: set[Value] = set()
+    add, place = placed.add, order.append
     for node in made_by_ops(root):
-        for parent in node.parents:
+        arity = node._op.arity
+        for parent in ((node._a, node._b) if arity == 2 else (node._a,) if arity == 1 else node._a):
             if parent._op is None and parent not in placed:
-                placed.add(parent)
-                order.append(parent)
-        order.append(node)
+                add(parent)
+                place(parent)
+        place(node)
     return order
 
 
 def made_by_ops(root: Value) -> list[Value]:
     """The nodes reachable from root that an op made (no leaves), in the order they were made.
 
-    A depth-first search finds them (unrolled for one and two parents, as the sweep is); it meets
-    them nearly in reverse order of making, so sorting them by the number each got when it was
-    made is cheap, and gives a topological order.
+    A depth-first search finds them (unrolled for one and two parents, as the sweep is). It meets
+    them nearly in reverse order of making, so reversing its list and sorting it by the number
+    each node got when it was made is cheap, and gives a topological order.
     """
     if root._op is None:
         return []
-    found = [root]
+    found: list[Value] = []
     seen = {root}
     stack = [root]
     add, keep, push, pop = seen.add, found.append, stack.append, stack.pop
     while stack:
         node = pop()
+        keep(node)
         arity = node._op.arity
         if arity == 2:
             a = node._a
             if a._op is not None and a not in seen:
                 add(a)
-                keep(a)
                 push(a)
             b = node._b
             if b._op is not None and b not in seen:
                 add(b)
-                keep(b)
                 push(b)
         elif arity == 1:
             x = node._a
             if x._op is not None and x not in seen:
                 add(x)
-                keep(x)
                 push(x)
         else:
             for parent in node._a:
                 if parent._op is not None and parent not in seen:
                     add(parent)
-                    keep(parent)
                     push(parent)
+    found.reverse()
     found.sort(key=_made_at)
     return found
 

@@ -25,7 +25,7 @@ import numpy as np
 from . import value as _value
 from .arguments import (MAX_COUNT, check_bool, check_callable, check_instance, check_int, describe,
                         is_int)
-from .backward import _check_partials, contributions, local_partials, made_by_ops
+from .backward import _check_partials, local_partials, made_by_ops
 from .value import Constant, Value, enable_grad
 
 
@@ -195,11 +195,16 @@ def _reverse_floats(order: list[Value], output: Value, live: set) -> dict:
         g = get(node)
         if g is None:
             continue
-        partials = None
+        op, parents = node._op, node.parents
+        data = [p.data for p in parents]
         if check:
-            partials = local_partials(node)
-            _check_partials(node, partials)
-        for parent, contribution in zip(node.parents, contributions(node, g, partials)):
+            _check_partials(node, op.local(node.data, *data))
+        if op.vjp is None:
+            for parent, local in zip(parents, op.local(node.data, *data)):
+                if parent in live:
+                    found[parent] = get(parent, 0.0) + g * local
+            continue
+        for parent, contribution in zip(parents, op.vjp(g, node.data, *data)):
             if parent in live:
                 found[parent] = get(parent, 0.0) + contribution
     return found
@@ -216,21 +221,22 @@ def _reverse_values(order: list[Value], output: Value, live: set) -> dict:
         if parts is None:
             continue
         found[node] = g = _total(parts, True)
-        for parent, contribution in zip(node.parents, _value_contributions(node, g)):
+        op, parents = node._op, node.parents
+        inputs = _rule_inputs(parents)
+        if op.vjp is not None:
+            passed = op.vjp(g, node, *inputs)
+            for parent, contribution in zip(parents, passed):
+                if parent in live:
+                    pending.setdefault(parent, []).append(contribution)
+            continue
+        # g × local only toward the parents that need it: each product is a node of the graph
+        for parent, local in zip(parents, op.local(node, *inputs)):
             if parent in live:
+                contribution = g if (type(local) is float and local == 1.0) else g * local
                 pending.setdefault(parent, []).append(contribution)
     for leaf, parts in pending.items():
         found[leaf] = _total(parts, True)
     return found
-
-
-def _value_contributions(node: Value, g) -> tuple:
-    """What node passes to each parent, as Values recording the row's vjp or g × local."""
-    vjp = node._op.vjp
-    if vjp is not None:
-        return vjp(g, node, *_rule_inputs(node))
-    return tuple(g if (type(local) is float and local == 1.0) else g * local
-                 for local in _partials(node, True))
 
 
 def _tangent_terms(node: Value, incoming: list, as_values: bool) -> list:
@@ -244,7 +250,7 @@ def _tangent_terms(node: Value, incoming: list, as_values: bool) -> list:
         partials = _partials(node, as_values)
         return [partials[i] * t for i, t in incoming]
     if as_values:
-        y, inputs = node, _rule_inputs(node)
+        y, inputs = node, _rule_inputs(node.parents)
     else:
         y, inputs = node.data, [p.data for p in node.parents]
     return [vjp(t, y, *inputs)[i] for i, t in incoming]
@@ -254,17 +260,17 @@ def _partials(node: Value, as_values: bool) -> tuple:
     """The op table's local derivatives of node: floats, or Values recording the rule itself."""
     if not as_values:
         return local_partials(node)
-    return node._op.local(node, *_rule_inputs(node))
+    return node._op.local(node, *_rule_inputs(node.parents))
 
 
-def _rule_inputs(node: Value) -> list:
-    """node's parents as a rule differentiating again takes them: Values, constants as numbers.
+def _rule_inputs(parents: tuple) -> list:
+    """A node's parents as a rule differentiating again takes them: Values, constants as numbers.
 
     The node itself stands for y: it is a function of its parents, so the rule differentiates
     again. A Constant parent is handed over as its number, so the rule of x ** 3 builds x ** 2
     with a constant exponent rather than a Value exponent whose derivative would need log(x).
     """
-    return [p.data if isinstance(p, Constant) else p for p in node.parents]
+    return [p.data if isinstance(p, Constant) else p for p in parents]
 
 
 def _total(parts: list, as_values: bool):
