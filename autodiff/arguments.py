@@ -203,3 +203,26 @@ def check_table(value: Any, name: str, *, width: int | None = None, what: str = 
     if width is not None and table.shape[1] != width:
         raise ValueError(f"{name} has {table.shape[1]} values per row, {what} {width}")
     return table
+
+
+def check_number(value: Any, name: str) -> float:
+    """`value` as a float, if it is a number a computation takes as data: an int, float, bool,
+    Fraction or numpy real scalar, nan and ±inf included (True is 1.0, as in Python arithmetic).
+
+    >>> check_number(True, "Value() data"), check_number(float("nan"), "Value() data")
+    (1.0, nan)
+    >>> check_number("1", "Value() data")
+    Traceback (most recent call last):
+    TypeError: Value() data must be a real number (int, float, bool or a numpy real scalar), got str '1'
+    """
+    kind = type(value)
+    if kind is float:
+        return value
+    if kind is not int and not isinstance(value, (numbers.Real, np.bool_)):
+        raise TypeError(f"{name} must be a real number (int, float, bool or a numpy real scalar), "
+                        f"got {describe(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be a real number within a float's range (about ±1.8e308), "
+                         f"got {describe(value)}") from None

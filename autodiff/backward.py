@@ -1,72 +1,134 @@
-"""The backward pass: a topological order without recursion, and one reverse sweep over it."""
+"""The backward pass: the nodes in the order they were made, and one reverse sweep over them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from operator import attrgetter
 
 from . import value as _value
-
-if TYPE_CHECKING:
-    from .value import Value
+from .arguments import check_callable, check_instance, describe
+from .value import Value
 
 
 def topo_order(root: Value) -> list[Value]:
     """Every node reachable from root, each one after all of its parents (root last).
 
-    An iterative depth-first search, so a chain of a million nodes needs no recursion. The order
-    depends only on the graph's structure (a node's first parent is finished first), never on
-    memory addresses.
+    The nodes ops made come in the order they were made, which puts parents first: a node is made
+    from parents that already exist. Each leaf comes just before the first node that uses it. No
+    recursion, so a chain of a million nodes is fine; the order depends only on how the graph was
+    built, never on memory addresses.
+
+    >>> a, b = Value(1.0, label='a'), Value(2.0, label='b')
+    >>> [n.label or n.op for n in topo_order(a * b + a)]
+    ['a', 'b', 'mul', 'add']
     """
+    check_instance(root, "topo_order() root", Value, "a Value")
+    if root._op is None:
+        return [root]
     order: list[Value] = []
-    expanded: set[Value] = set()
-    stack: list = [root]
-    push, pop, finish, expand = stack.append, stack.pop, order.append, expanded.add
-    while stack:
-        node = pop()
-        if node is _FINISH:
-            finish(pop())
-        elif node not in expanded:
-            expand(node)
-            push(node)
-            push(_FINISH)
-            # In a DAG an expanded parent is already finished, so only new ones are pushed.
-            for parent in reversed(node.parents):
-                if parent not in expanded:
-                    push(parent)
+    placed: set[Value] = set()
+    add, place = placed.add, order.append
+    for node in made_by_ops(root):
+        arity = node._op.arity
+        for parent in ((node._a, node._b) if arity == 2 else (node._a,) if arity == 1 else node._a):
+            if parent._op is None and parent not in placed:
+                add(parent)
+                place(parent)
+        place(node)
     return order
 
 
-_FINISH = object()  # on the stack above a node: all its parents are done, so it is too
+def made_by_ops(root: Value) -> list[Value]:
+    """The nodes reachable from root that an op made (no leaves), in the order they were made.
+
+    A depth-first search finds them (unrolled for one and two parents, as the sweep is). It meets
+    them nearly in reverse order of making, so reversing its list and sorting it by the number
+    each node got when it was made is cheap, and gives a topological order.
+    """
+    if root._op is None:
+        return []
+    found: list[Value] = []
+    seen = {root}
+    stack = [root]
+    add, keep, push, pop = seen.add, found.append, stack.append, stack.pop
+    while stack:
+        node = pop()
+        keep(node)
+        arity = node._op.arity
+        if arity == 2:
+            a = node._a
+            if a._op is not None and a not in seen:
+                add(a)
+                push(a)
+            b = node._b
+            if b._op is not None and b not in seen:
+                add(b)
+                push(b)
+        elif arity == 1:
+            x = node._a
+            if x._op is not None and x not in seen:
+                add(x)
+                push(x)
+        else:
+            for parent in node._a:
+                if parent._op is not None and parent not in seen:
+                    add(parent)
+                    push(parent)
+    found.reverse()
+    found.sort(key=_made_at)
+    return found
+
+
+_made_at = attrgetter("_seq")
 
 
 def backward(output: Value, order: list[Value] | None = None, record=None) -> None:
     """Add ∂output/∂leaf into every leaf's .grad; reset and refill every non-leaf's .grad.
 
-    `record`, if given, is called as record(node, partials) for each node in the order its
-    gradient is passed on: the tracer uses it to capture the steps of the sweep.
+    `order`, if given, is a topological order of the graph (as `topo_order` gives it) to sweep in
+    reverse. `record`, if given, is called as record(node, partials, contributions) for each node
+    in the order its gradient is passed on (the local derivatives, and what was added to each
+    parent's gradient): the tracer uses it to capture the steps of the sweep.
     """
+    check_instance(output, "backward() output", Value, "a Value")
+    if record is not None:
+        check_callable(record, "backward() record")
     if order is None:
-        order = topo_order(output)
-    for node in order:
-        if node._op is not None:
-            node.grad = 0.0
+        nodes = made_by_ops(output)
+    else:
+        nodes = [node for node in _checked_order(order, output) if node._op is not None]
+    for node in nodes:
+        node.grad = 0.0
+    if output.grad is None:
+        output.grad = 0.0
     output.grad += 1.0
     check = _value.anomaly_enabled()
     if record is None and not check:
-        _sweep(order)
+        _sweep(nodes)
         return
-    for node in reversed(order):
-        if node._op is None:
-            continue
-        parents = node.parents
+    for node in reversed(nodes):
         partials = local_partials(node)
         if check:
             _check_partials(node, partials)
+        passed = contributions(node, node.grad, partials)
         if record is not None:
-            record(node, partials)
-        g = node.grad
-        for parent, local in zip(parents, partials):
-            parent.grad += g * local
+            record(node, partials, passed)
+        for parent, contribution in zip(node.parents, passed):
+            if parent.grad is None:
+                parent.grad = 0.0
+            parent.grad += contribution
+
+
+def _checked_order(order, output: Value) -> list | tuple:
+    """order, if it is a list or tuple of Values ending with output."""
+    wanted = "a topological order of output's graph (a list of Values, as topo_order gives it)"
+    if not isinstance(order, (list, tuple)):
+        raise TypeError(f"backward() order must be {wanted}, got {describe(order)}")
+    for i, node in enumerate(order):
+        if not isinstance(node, Value):
+            raise TypeError(f"backward() order[{i}] must be a Value, got {describe(node)}")
+    if not order or order[-1] is not output:
+        raise ValueError(f"backward() order must be {wanted}: it ends with output")
+    return order
 
 
 def local_partials(node: Value) -> tuple:
@@ -74,26 +136,82 @@ def local_partials(node: Value) -> tuple:
     return node._op.local(node.data, *[p.data for p in node.parents])
 
 
-def _sweep(order: list[Value]) -> None:
-    """The plain reverse sweep, unrolled for one and two parents: the engine's hottest loop."""
-    for node in reversed(order):
-        op = node._op
-        if op is None:
-            continue
-        parents = node.parents
-        g = node.grad
-        if len(parents) == 2:
-            a, b = parents
-            da, db = op.local(node.data, a.data, b.data)
-            a.grad += g * da
-            b.grad += g * db
-        elif len(parents) == 1:
-            x = parents[0]
-            (dx,) = op.local(node.data, x.data)
-            x.grad += g * dx
-        else:
-            for parent, local in zip(parents, op.local(node.data, *[p.data for p in parents])):
-                parent.grad += g * local
+def contributions(node: Value, g: float, partials: tuple | None = None) -> list | tuple:
+    """What node passes to each parent when g arrives, one number per parent: the row's vjp where
+    it has one, else g × each local derivative (`partials`, computed here if not given)."""
+    vjp = node._op.vjp
+    if vjp is not None:
+        return vjp(g, node.data, *[p.data for p in node.parents])
+    if partials is None:
+        partials = local_partials(node)
+    return [g * local for local in partials]
+
+
+def _sweep(nodes: list[Value]) -> None:
+    """The plain reverse sweep over the nodes ops made, unrolled for one and two parents: the
+    engine's hottest loop.
+
+    A leaf whose grad is None (PyTorch's zero_grad(set_to_none=True) leaves that) counts as 0:
+    rather than test every parent for None, the sweep lets `+=` fail on it, has that node pass on
+    what it had left to pass, and goes on with the next node.
+    """
+    todo = reversed(nodes)
+    node = None
+    while True:
+        try:
+            for node in todo:
+                op = node._op
+                g = node.grad
+                vjp = op.vjp
+                arity = op.arity
+                if arity == 2:
+                    a = node._a
+                    b = node._b
+                    if vjp is None:
+                        da, db = op.local(node.data, a.data, b.data)
+                        a.grad += g * da
+                        b.grad += g * db
+                    else:
+                        ca, cb = vjp(g, node.data, a.data, b.data)
+                        a.grad += ca
+                        b.grad += cb
+                elif arity == 1:
+                    x = node._a
+                    if vjp is None:
+                        (dx,) = op.local(node.data, x.data)
+                        x.grad += g * dx
+                    else:
+                        (cx,) = vjp(g, node.data, x.data)
+                        x.grad += cx
+                else:
+                    parents = node._a
+                    data = [p.data for p in parents]
+                    if vjp is None:
+                        for parent, local in zip(parents, op.local(node.data, *data)):
+                            parent.grad += g * local
+                    else:
+                        for parent, contribution in zip(parents, vjp(g, node.data, *data)):
+                            parent.grad += contribution
+            return
+        except TypeError:
+            if node is None or not _pass_on_with_none_as_zero(node):
+                raise
+
+
+def _pass_on_with_none_as_zero(node: Value) -> bool:
+    """Finish passing node's gradient on after `+=` stopped at a parent whose grad is None (the
+    parents before it got their share; it and those after it did not), counting None as 0.
+    False if no parent's grad is None: the TypeError came from elsewhere."""
+    parents = node.parents
+    first = next((i for i, parent in enumerate(parents) if parent.grad is None), None)
+    if first is None:
+        return False
+    for parent in parents:
+        if parent.grad is None:
+            parent.grad = 0.0
+    for parent, contribution in list(zip(parents, contributions(node, node.grad)))[first:]:
+        parent.grad += contribution
+    return True
 
 
 def _check_partials(node: Value, partials) -> None:

@@ -7,11 +7,11 @@ derivative stands out from the right ones.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
-from .functional import _Call, _describe, _is_real, _is_scalar, gradients
+from .arguments import check_callable, check_real, describe
+from .functional import _Call, _scalar, gradients
 from .tracing import format_number
 from .value import Value, no_grad
 
@@ -50,15 +50,11 @@ def gradcheck(f: Callable[..., Value], args, eps: float = 1e-6, atol: float = 1e
     >>> gradcheck(lambda x, y: (x * y).sin(), (0.5, 2.0))
     True
     """
-    if not callable(f):
-        raise TypeError(f"gradcheck() needs a function, got {_describe(f)}")
+    check_callable(f, "gradcheck() f")
     points, names = _as_points(args)
-    for name, number in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        if not _is_real(number) or isinstance(number, bool):
-            raise TypeError(f"gradcheck() {name} must be a real number, got {_describe(number)}")
-        bound = "> 0" if name == "eps" else ">= 0"
-        if not math.isfinite(number) or number < 0.0 or (name == "eps" and number == 0.0):
-            raise ValueError(f"gradcheck() {name} must be finite and {bound}, got {number!r}")
+    eps = check_real(eps, "gradcheck() eps", low=0.0, low_open=True)
+    atol = check_real(atol, "gradcheck() atol", low=0.0)
+    rtol = check_real(rtol, "gradcheck() rtol", low=0.0)
 
     call = _Call(f, tuple(points), tuple(range(len(points))), "gradcheck")
     analytic = gradients(call.output, call.fresh)
@@ -78,18 +74,22 @@ def gradcheck(f: Callable[..., Value], args, eps: float = 1e-6, atol: float = 1e
 
 def _as_points(args) -> tuple[list[float], list[str]]:
     """The point as floats, and how the table names each input (a Value's label, else args[i])."""
-    if _is_scalar(args):
+    one = not isinstance(args, (tuple, list))
+    if one:
+        if isinstance(args, (str, bytes)) or hasattr(args, "__iter__"):
+            raise TypeError(f"gradcheck() args must be a number or a tuple or list of numbers, "
+                            f"got {describe(args)}")
         args = (args,)
-    if not isinstance(args, (tuple, list)):
-        raise TypeError(f"gradcheck() args must be a number or a tuple or list of numbers, "
-                        f"got {_describe(args)}")
     points, names = [], []
     for i, a in enumerate(args):
-        if not _is_scalar(a):
-            raise TypeError(f"gradcheck() args[{i}] is {_describe(a)}; expected a real number "
-                            f"or a Value")
+        name = "gradcheck() args" if one else f"gradcheck() args[{i}]"
+        a = _scalar(a, name)
+        point = a.data if isinstance(a, Value) else a
+        if point - point != 0.0:
+            raise ValueError(f"{name} must be finite (differences around nan or inf mean nothing), "
+                             f"got {point!r}")
         labelled = isinstance(a, Value) and a.label
-        points.append(float(a.data if isinstance(a, Value) else a))
+        points.append(point)
         names.append(a.label if labelled else f"args[{i}]")
     return points, names
 

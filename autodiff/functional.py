@@ -23,7 +23,9 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import value as _value
-from .backward import _check_partials, local_partials, topo_order
+from .arguments import (MAX_COUNT, check_bool, check_callable, check_instance, check_int, describe,
+                        is_int)
+from .backward import _check_partials, local_partials, made_by_ops
 from .value import Constant, Value, enable_grad
 
 
@@ -40,11 +42,9 @@ def gradients(output: Value, inputs: Value | Iterable[Value], create_graph: bool
     >>> dx.data, gradients(dx, x)
     (12.0, (12.0,))
     """
-    if not isinstance(output, Value):
-        raise TypeError(f"gradients() needs a Value as output, got {_describe(output)}")
+    check_instance(output, "gradients() output", Value, "a Value")
     inputs = _as_inputs(inputs)
-    if not isinstance(create_graph, bool):
-        raise TypeError(f"gradients() create_graph must be True or False, got {_describe(create_graph)}")
+    create_graph = check_bool(create_graph, "gradients() create_graph")
     found = _sweep(output, inputs, create_graph)
     if create_graph:
         return tuple(_as_value(found.get(x, 0.0)) for x in inputs)
@@ -61,7 +61,7 @@ def grad(f: Callable[..., Value], argnums: int | tuple[int, ...] = 0) -> Callabl
     >>> grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
     (4.0, 3.0)
     """
-    value_and_grad_f = value_and_grad(f, argnums)
+    value_and_grad_f = _value_and_grad(f, argnums, "grad")
 
     def grad_f(*args):
         return value_and_grad_f(*args)[1]
@@ -76,17 +76,22 @@ def value_and_grad(f: Callable[..., Value], argnums: int | tuple[int, ...] = 0) 
     >>> value_and_grad(lambda x: x.exp())(0.0)
     (1.0, 1.0)
     """
-    _check_callable(f, "value_and_grad")
-    _check_argnums(argnums, "value_and_grad")
+    value_and_grad_f = _value_and_grad(f, argnums, "value_and_grad")
+    _name_after(value_and_grad_f, "value_and_grad", f)
+    return value_and_grad_f
+
+
+def _value_and_grad(f: Callable, argnums, who: str) -> Callable:
+    check_callable(f, f"{who}() f")
+    _check_argnums(argnums, who)
 
     def value_and_grad_f(*args):
-        nums = _resolve_argnums(argnums, len(args), "value_and_grad")
-        call = _Call(f, args, nums, "value_and_grad")
+        nums = _resolve_argnums(argnums, len(args), who)
+        call = _Call(f, args, nums, who)
         found = gradients(call.output, call.fresh, create_graph=call.nested)
         value = call.output if call.nested else call.output.data
         return value, (found[0] if isinstance(argnums, int) else found)
 
-    _name_after(value_and_grad_f, "value_and_grad", f)
     return value_and_grad_f
 
 
@@ -99,7 +104,7 @@ def hessian(f: Callable[..., Value], argnums: int | tuple[int, ...] | None = Non
     array([[6., 2.],
            [2., 0.]])
     """
-    _check_callable(f, "hessian")
+    check_callable(f, "hessian() f")
     if argnums is not None:
         _check_argnums(argnums, "hessian")
 
@@ -129,17 +134,13 @@ def jvp(f: Callable[..., Value], primals: Sequence, tangents: Sequence) -> tuple
     >>> jvp(lambda x, y: x * y, (3.0, 4.0), (1.0, 0.0))
     (12.0, 4.0)
     """
-    _check_callable(f, "jvp")
-    for what, seq in (("primals", primals), ("tangents", tangents)):
-        if not isinstance(seq, (tuple, list)):
-            raise TypeError(f"jvp() {what} must be a tuple or list of numbers, got {_describe(seq)}")
+    check_callable(f, "jvp() f")
+    primals = _scalars(primals, "jvp() primals")
+    tangents = _scalars(tangents, "jvp() tangents")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp() got {len(primals)} primals but {len(tangents)} tangents; "
                          f"give one tangent per primal")
-    for i, t in enumerate(tangents):
-        if not _is_scalar(t):
-            raise TypeError(f"jvp() tangent {i} is {_describe(t)}; expected a real number or a Value")
-    call = _Call(f, tuple(primals), tuple(range(len(primals))), "jvp")
+    call = _Call(f, primals, tuple(range(len(primals))), "jvp")
     nested = call.nested or any(isinstance(t, Value) for t in tangents)
     # A float tangent of 0 moves nothing, so its input stays out of the sweep: its partials,
     # even an infinite one, never multiply it into a nan.
@@ -149,16 +150,15 @@ def jvp(f: Callable[..., Value], primals: Sequence, tangents: Sequence) -> tuple
             dots[x] = t if isinstance(t, Value) else float(t)
     check = _value.anomaly_enabled() and not nested
     with enable_grad() if nested else nullcontext():
-        for node in topo_order(call.output):
-            if node in dots or node._op is None:
+        for node in made_by_ops(call.output):
+            if node in dots:
                 continue
             incoming = [(i, dots[p]) for i, p in enumerate(node.parents) if p in dots]
             if not incoming:
                 continue
-            partials = _partials(node, nested)
             if check:
-                _check_partials(node, partials)
-            dots[node] = _total([partials[i] * t for i, t in incoming], nested)
+                _check_partials(node, _partials(node, nested))
+            dots[node] = _total(_tangent_terms(node, incoming, nested), nested)
     tangent = dots.get(call.output, 0.0)
     if nested:
         return call.output, _as_value(tangent)
@@ -170,7 +170,7 @@ def jvp(f: Callable[..., Value], primals: Sequence, tangents: Sequence) -> tuple
 
 def _sweep(output: Value, inputs: tuple[Value, ...], create_graph: bool) -> dict:
     """Gradients of output with respect to every node on a path from an input to output."""
-    order = topo_order(output)
+    order = made_by_ops(output)
     live = set(inputs)
     for node in order:
         if node not in live:
@@ -192,23 +192,28 @@ def _reverse_floats(order: list[Value], output: Value, live: set) -> dict:
     get = found.get
     check = _value.anomaly_enabled()
     for node in reversed(order):
-        if node._op is None:
-            continue
         g = get(node)
         if g is None:
             continue
-        partials = local_partials(node)
+        op, parents = node._op, node.parents
+        data = [p.data for p in parents]
         if check:
-            _check_partials(node, partials)
-        for parent, local in zip(node.parents, partials):
+            _check_partials(node, op.local(node.data, *data))
+        if op.vjp is None:
+            for parent, local in zip(parents, op.local(node.data, *data)):
+                if parent in live:
+                    found[parent] = get(parent, 0.0) + g * local
+            continue
+        for parent, contribution in zip(parents, op.vjp(g, node.data, *data)):
             if parent in live:
-                found[parent] = get(parent, 0.0) + g * local
+                found[parent] = get(parent, 0.0) + contribution
     return found
 
 
 def _reverse_values(order: list[Value], output: Value, live: set) -> dict:
     # A node's contributions are kept apart until the node is reached, then summed by ONE n-ary
     # node, so a gradient that gathers many paths reads as one sum in its own graph.
+    # `order` holds the nodes ops made; the leaves' gradients are summed once the sweep is done.
     pending: dict[Value, list] = {output: [1.0]}
     found: dict[Value, object] = {}
     for node in reversed(order):
@@ -216,24 +221,56 @@ def _reverse_values(order: list[Value], output: Value, live: set) -> dict:
         if parts is None:
             continue
         found[node] = g = _total(parts, True)
-        if node._op is None:
+        op, parents = node._op, node.parents
+        inputs = _rule_inputs(parents)
+        if op.vjp is not None:
+            passed = op.vjp(g, node, *inputs)
+            for parent, contribution in zip(parents, passed):
+                if parent in live:
+                    pending.setdefault(parent, []).append(contribution)
             continue
-        for parent, local in zip(node.parents, _partials(node, True)):
+        # g × local only toward the parents that need it: each product is a node of the graph
+        for parent, local in zip(parents, op.local(node, *inputs)):
             if parent in live:
                 contribution = g if (type(local) is float and local == 1.0) else g * local
                 pending.setdefault(parent, []).append(contribution)
+    for leaf, parts in pending.items():
+        found[leaf] = _total(parts, True)
     return found
+
+
+def _tangent_terms(node: Value, incoming: list, as_values: bool) -> list:
+    """Forward mode: what each moving parent's tangent t adds to node's tangent, ∂node/∂parent × t.
+
+    A row's vjp is linear in the gradient it is given, so handing it the tangent in place of the
+    gradient gives that product too, with the row's own masking and quotients.
+    """
+    vjp = node._op.vjp
+    if vjp is None:
+        partials = _partials(node, as_values)
+        return [partials[i] * t for i, t in incoming]
+    if as_values:
+        y, inputs = node, _rule_inputs(node.parents)
+    else:
+        y, inputs = node.data, [p.data for p in node.parents]
+    return [vjp(t, y, *inputs)[i] for i, t in incoming]
 
 
 def _partials(node: Value, as_values: bool) -> tuple:
     """The op table's local derivatives of node: floats, or Values recording the rule itself."""
     if not as_values:
         return local_partials(node)
-    # The node stands for y: it is a function of its parents, so the rule differentiates again.
-    # A Constant parent is handed over as its number, so the rule of x ** 3 builds x ** 2 with
-    # a constant exponent rather than a Value exponent whose derivative would need log(x).
-    parents = [p.data if isinstance(p, Constant) else p for p in node.parents]
-    return node._op.local(node, *parents)
+    return node._op.local(node, *_rule_inputs(node.parents))
+
+
+def _rule_inputs(parents: tuple) -> list:
+    """A node's parents as a rule differentiating again takes them: Values, constants as numbers.
+
+    The node itself stands for y: it is a function of its parents, so the rule differentiates
+    again. A Constant parent is handed over as its number, so the rule of x ** 3 builds x ** 2
+    with a constant exponent rather than a Value exponent whose derivative would need log(x).
+    """
+    return [p.data if isinstance(p, Constant) else p for p in parents]
 
 
 def _total(parts: list, as_values: bool):
@@ -259,18 +296,16 @@ class _Call:
     __slots__ = ("output", "fresh", "nested")
 
     def __init__(self, f: Callable, args: tuple, nums: tuple[int, ...], who: str):
-        for i in nums:
-            if not _is_scalar(args[i]):
-                raise TypeError(f"{who}(f) argument {i} is {_describe(args[i])}; expected a real "
-                                f"number or a Value (pass each coordinate as its own argument)")
-        self.nested = any(isinstance(a, Value) for a in args)
         call_args = list(args)
+        for i in nums:
+            call_args[i] = _scalar(args[i], f"{who}(f) argument {i}")
+        self.nested = any(isinstance(a, Value) for a in args)
         nodes: dict[int, Value] = {}
         # Recording must happen even inside an outer no_grad, as torch.func.grad does; an inner
         # no_grad written in f is respected.
         with enable_grad():
             for i in dict.fromkeys(nums):
-                a = args[i]
+                a = call_args[i]
                 # A Value argument gets a node of its own (x · 1, which keeps -0.0 and nan as they
                 # are): this call differentiates through it alone, while the outer dependence on
                 # the argument is kept for an enclosing transform.
@@ -282,7 +317,7 @@ class _Call:
             self.output = Constant(output)
         else:
             raise TypeError(f"{who}(f) needs f to return a scalar (a Value or a real number), "
-                            f"got {_describe(output)}")
+                            f"got {describe(output)}")
         self.fresh = tuple(nodes[i] for i in nums)
 
 
@@ -290,8 +325,21 @@ def _is_real(x) -> bool:
     return isinstance(x, (numbers.Real, np.bool_))
 
 
-def _is_scalar(x) -> bool:
-    return isinstance(x, Value) or _is_real(x)
+def _scalar(x, name: str) -> Value | float:
+    """x if it is a Value, else x as a float: a number a function of scalars is called at."""
+    if isinstance(x, Value):
+        return x
+    if not _is_real(x):
+        raise TypeError(f"{name} must be a real number or a Value (pass each coordinate as its "
+                        f"own argument), got {describe(x)}")
+    return _value._as_float(x, name)
+
+
+def _scalars(seq, name: str) -> tuple:
+    """A tuple or list of numbers and Values as a tuple, each checked by `_scalar`."""
+    if not isinstance(seq, (tuple, list)):
+        raise TypeError(f"{name} must be a tuple or list of numbers, got {describe(seq)}")
+    return tuple(_scalar(x, f"{name}[{i}]") for i, x in enumerate(seq))
 
 
 def _as_value(x) -> Value:
@@ -303,27 +351,22 @@ def _as_inputs(inputs) -> tuple[Value, ...]:
         return (inputs,)
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
         raise TypeError(f"gradients() inputs must be a Value or an iterable of Values, "
-                        f"got {_describe(inputs)}")
+                        f"got {describe(inputs)}")
     inputs = tuple(inputs)
     for i, x in enumerate(inputs):
-        if not isinstance(x, Value):
-            raise TypeError(f"gradients() inputs[{i}] is {_describe(x)}; expected a Value")
+        check_instance(x, f"gradients() inputs[{i}]", Value, "a Value")
     return inputs
 
 
-def _check_callable(f, who: str) -> None:
-    if not callable(f):
-        raise TypeError(f"{who}() needs a function, got {_describe(f)}")
-
-
 def _check_argnums(argnums, who: str) -> None:
-    def is_index(n):
-        return isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
-    if is_index(argnums):
-        return
-    if isinstance(argnums, tuple) and all(is_index(n) for n in argnums):
-        return
-    raise TypeError(f"{who}() argnums must be an int or a tuple of ints, got {_describe(argnums)}")
+    name = f"{who}() argnums"
+    if isinstance(argnums, tuple):
+        for i, n in enumerate(argnums):
+            check_int(n, f"{name}[{i}]", low=-MAX_COUNT, high=MAX_COUNT)
+    elif is_int(argnums):
+        check_int(argnums, name, low=-MAX_COUNT, high=MAX_COUNT)
+    else:
+        raise TypeError(f"{name} must be an int or a tuple of ints, got {describe(argnums)}")
 
 
 def _resolve_argnums(argnums, nargs: int, who: str) -> tuple[int, ...]:
@@ -333,13 +376,6 @@ def _resolve_argnums(argnums, nargs: int, who: str) -> tuple[int, ...]:
             raise ValueError(f"{who}() argnums {argnums!r} names argument {n}, but the function "
                              f"was called with {nargs} argument{'s' if nargs != 1 else ''}")
     return tuple(int(n) % nargs for n in nums)
-
-
-def _describe(x) -> str:
-    shown = repr(x)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"{type(x).__name__} {shown}"
 
 
 def _name_after(wrapper: Callable, transform: str, f: Callable) -> None:

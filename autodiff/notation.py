@@ -29,7 +29,9 @@ from functools import lru_cache
 from typing import Callable, Mapping, Sequence, Union
 
 from . import ops
+from .arguments import check_int, check_number
 from .ops import OPS, Op
+from .value import Value
 
 # ---------------------------------------------------------------------------------------------
 # The tree
@@ -481,6 +483,9 @@ _LATEX_CALLS = {"sigmoid": r"\sigma", "log_sigmoid": r"\log\sigma", "relu": r"\o
 _LATEX_TESTS = {">": ">", "≥": r"\geq", "<": "<", "≤": r"\leq"}
 
 
+MAX_DIGITS = 50  # format_number's digits: more decimals than any float has digits
+
+
 def format_number(x: float, digits: int = 9) -> str:
     """A number as the lecture prints it: `digits` decimals, trailing zeros dropped.
 
@@ -490,7 +495,10 @@ def format_number(x: float, digits: int = 9) -> str:
     >>> format_number(0.7413650695523157), format_number(0.4), format_number(-1.5e-12)
     ('0.74136507', '0.4', '-1.5e-12')
     """
-    x = float(x)
+    if type(x) is not float:
+        x = x.data if isinstance(x, Value) else check_number(x, "format_number() x")
+    if type(digits) is not int or not 0 <= digits <= MAX_DIGITS:
+        check_int(digits, "format_number() digits", low=0, high=MAX_DIGITS)
     if x != x or x in (math.inf, -math.inf):
         return repr(x)
     text = f"{x:.{digits}f}"

@@ -289,6 +289,17 @@ def gate_above_zero(y, g):
     return 0.0 if y <= 0.0 else g
 
 
+def over_one_plus_square(g, x):
+    """g / (1 + x²) as quotients that stay finite wherever it is: (g/x) / (x + 1/x) for |x| > 1,
+    where x² would overflow (x = 1e200 with g = 1e300 gives 1e-100, not 0)."""
+    if isinstance(x, np.ndarray) or isinstance(g, np.ndarray):
+        with np.errstate(all="ignore"):
+            return np.where(np.abs(x) <= 1.0, g / (x * x + 1.0), (g / x) / (x + 1.0 / x))
+    if -1.0 <= x <= 1.0:
+        return div(g, x * x + 1.0)
+    return div(div(g, x), x + div(1.0, x))
+
+
 def sign(x):
     """The sign of x (1, -1, 0; 0 for nan, as PyTorch's sign) as a constant of the derivative graph."""
     if isinstance(x, np.ndarray):
@@ -372,7 +383,7 @@ defop("step", "step", "step(x)", step_forward, _batched_step,
       lambda g, y, x: (0.0,))                                     # flat: not even nan passes
 defop("arctan", "arctan", "arctan(x)", math.atan, np.arctan,
       lambda y, x: (div(1.0, x * x + 1.0),), ("1/(x**2 + 1)",),
-      lambda g, y, x: (div(g, x * x + 1.0),))
+      lambda g, y, x: (over_one_plus_square(g, x),))
 defop("sin", "sin", "sin(x)", safe_sin, _quiet(np.sin),
       lambda y, x: (cos(x),), ("cos(x)",))
 defop("cos", "cos", "cos(x)", safe_cos, _quiet(np.cos),

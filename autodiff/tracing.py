@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from . import notation as _notation
+from .arguments import describe
 from .backward import backward as _backward
 from .backward import topo_order
 from .compile import Program
@@ -316,12 +317,12 @@ class Graph:
         steps: list[Step] = []
         out_name = self.names[self.output]
 
-        def record(node: Value, partials) -> None:
+        def record(node: Value, partials, contributions) -> None:
             g = node.grad
             node_name = self.names[node]
             terms = tuple(
-                Term(parent, float(local), g * local, g, node_name, self.names[parent], out_name)
-                for parent, local in zip(node.parents, partials))
+                Term(parent, float(local), contribution, g, node_name, self.names[parent], out_name)
+                for parent, local, contribution in zip(node.parents, partials, contributions))
             steps.append(Step(node, g, terms, node_name, out_name))
 
         _backward(self.output, self.nodes, record)
@@ -357,5 +358,5 @@ def trace(output: Value) -> Graph:
     x·x + 1 = add(x·x, 1)                  # 5
     """
     if not isinstance(output, Value):
-        raise TypeError(f"trace() needs a Value, got {type(output).__name__} {output!r}")
+        raise TypeError(f"trace() needs a Value, got {describe(output)} as its output")
     return Graph(output, topo_order(output))

@@ -126,17 +126,19 @@ def test_gradcheck_leaves_the_grads_of_given_values_alone():
 
 
 @pytest.mark.parametrize(("call", "error", "message"), [
-    (lambda: gradcheck(3, (1.0,)), TypeError, "needs a function, got int 3"),
+    (lambda: gradcheck(3, (1.0,)), TypeError, "gradcheck() f must be a function, got int 3"),
     (lambda: gradcheck(lambda x: x, "1.0"), TypeError,
      "args must be a number or a tuple or list of numbers, got str '1.0'"),
-    (lambda: gradcheck(lambda x: x, (None,)), TypeError, "args[0] is NoneType None"),
-    (lambda: gradcheck(lambda x: x, (1.0,), eps=0.0), ValueError, "eps must be finite and > 0, got 0.0"),
+    (lambda: gradcheck(lambda x: x, (None,)), TypeError,
+     "gradcheck() args[0] must be a real number or a Value"),
+    (lambda: gradcheck(lambda x: x, (1.0,), eps=0.0), ValueError,
+     "gradcheck() eps must be a finite number > 0, got float 0.0"),
     (lambda: gradcheck(lambda x: x, (1.0,), atol=-1.0), ValueError,
-     "atol must be finite and >= 0, got -1.0"),
+     "gradcheck() atol must be a finite number >= 0, got float -1.0"),
     (lambda: gradcheck(lambda x: x, (1.0,), rtol="0.1"), TypeError,
-     "rtol must be a real number, got str '0.1'"),
+     "gradcheck() rtol must be a finite number >= 0, got str '0.1'"),
     (lambda: gradcheck(lambda x: x, (1.0,), eps=math.inf), ValueError,
-     "eps must be finite and > 0, got inf"),
+     "gradcheck() eps must be a finite number > 0, got float inf"),
     (lambda: gradcheck(lambda x: [x], (1.0,)), TypeError, "needs f to return a scalar"),
 ])
 def test_gradcheck_rejects_bad_arguments(call, error, message):

@@ -1,12 +1,16 @@
 """Every row of the op table: value and local derivative against a closed form and central differences."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from autodiff import OPS, Value
+from autodiff import OPS, Value, gradients, jvp, trace
 from autodiff.ops import safe_div, safe_pow
+from autodiff.value import _apply
 
 
 def sig(x):
@@ -128,3 +132,55 @@ def test_safe_scalar_helpers_follow_ieee():
     assert math.isnan(safe_pow(-8.0, 1 / 3))
     assert safe_pow(10.0, 400.0) == math.inf
     assert safe_pow(-10.0, 401.0) == -math.inf
+
+
+# -- vjp: the rows that give their contributions themselves ------------------------------------
+
+WITH_VJP = sorted(name for name, op in OPS.items() if op.vjp is not None)
+
+# finite points from 1e-30 to 1e30 in size, and both zeros: no product of a few of them comes
+# near the subnormal range, where a relative comparison of two roundings means nothing
+moderate = st.one_of(st.sampled_from([0.0, -0.0]),
+                     st.builds(lambda m, e, s: s * m * 10.0 ** e, st.floats(1.0, 10.0),
+                               st.integers(-30, 29), st.sampled_from([1.0, -1.0])))
+
+
+@pytest.mark.parametrize("name", WITH_VJP)
+@given(xs=st.lists(moderate, min_size=2, max_size=2), g=moderate)
+def test_vjp_is_g_times_local_wherever_both_are_finite(name, xs, g):
+    op = OPS[name]
+    xs = xs[:op.arity]
+    y = op.forward(*xs)
+    for local, contribution in zip(op.local(y, *xs), op.vjp(g, y, *xs)):
+        product = g * local
+        if math.isfinite(product) and math.isfinite(contribution):
+            assert contribution == product or math.isclose(contribution, product, rel_tol=1e-15)
+
+
+# A row whose vjp disagrees with g × local on purpose: whatever computes a gradient with it shows
+# which of the two it used.
+TWICE = replace(OPS["neg"], name="twice", symbol="2×", notation="2*x", formulas=("2",),
+                forward=lambda x: 2.0 * x, batched=lambda x: 2.0 * x,
+                local=lambda y, x: (2.0,), vjp=lambda g, y, x: (3.0 * g,))
+PAIR = replace(OPS["add"], name="pair", local=lambda y, a, b: (1.0, 1.0),
+               vjp=lambda g, y, a, b: (5.0 * g, 7.0 * g))
+
+
+def test_every_engine_path_uses_a_rows_vjp():
+    def f(x, y):
+        return _apply(PAIR, (_apply(TWICE, (x,)), y))
+
+    x, y = Value(1.0), Value(2.0)
+    f(x, y).backward()
+    assert (x.grad, y.grad) == (15.0, 7.0)
+    x, y = Value(1.0), Value(2.0)
+    steps = trace(f(x, y)).backward()
+    assert (x.grad, y.grad) == (15.0, 7.0)
+    assert [[term.contribution for term in step.terms] for step in steps] == [[5.0, 7.0], [15.0]]
+    x, y = Value(1.0), Value(2.0)
+    assert gradients(f(x, y), [x, y]) == (15.0, 7.0)
+    x, y = Value(1.0), Value(2.0)
+    assert [g.data for g in gradients(f(x, y), [x, y], create_graph=True)] == [15.0, 7.0]
+    assert jvp(f, (1.0, 2.0), (1.0, 0.0)) == (4.0, 15.0)
+    assert jvp(f, (1.0, 2.0), (0.0, 1.0)) == (4.0, 7.0)
+    assert jvp(f, (1.0, 2.0), (1.0, 1.0)) == (4.0, 22.0)
