@@ -6,10 +6,15 @@ Names on the command line pick some of them (engine transforms viz training scal
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import time
-from pathlib import Path
+import os
+
+# numpy's BLAS on one thread, as every benchmark here runs PyTorch: set before any numpy loads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import importlib.util  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("engine", "transforms", "viz", "training", "scale")

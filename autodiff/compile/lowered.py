@@ -188,7 +188,10 @@ class OpStep:
                 if to is None:
                     continue
                 direct = isinstance(to, Rows) and to.direct
-                out = G[to.sel] if direct else b.scratch[self.c_at:self.c_at + n]
+                if direct:
+                    out = g if to.sel == self.g else G[to.sel]
+                else:
+                    out = b.scratch[self.c_at:self.c_at + n]
                 k.backward(j, out, g, y, ins, b.tmp[:n], b.mask[:n])
                 if not direct:
                     _send(b, to, out)
@@ -459,6 +462,17 @@ class Plan:
                 dies = NEVER if i == 0 else own_step.get(i, first[i])
                 index[i] = len(blocks)
                 blocks.append(Block(len(nodes), first[i], dies))
+        for i, grp in enumerate(groups, start=1):
+            # a unary kernel may turn its own gradient rows into its input's, in place, when its
+            # input is a whole block in order that nothing reached before this step
+            if grp.kind != "op" or len(grp.op.inputs) != 1 or i not in index:
+                continue
+            kernel = KERNELS.get(grp.op.name)
+            parents = [n.args[0] for n in grp.nodes]
+            j = block_of.get(parents[0])
+            if (kernel is not None and kernel.backward is not None and j not in (None, 0)
+                    and j in index and members[j] == parents and first[j] == own_step[i]):
+                blocks[index[j]].over = index[i]
         starts, _ = assign_rows(blocks)
         return {n: starts[index[i]] + k for i, nodes in enumerate(members) if i in index
                 for k, n in enumerate(nodes)}

@@ -28,54 +28,57 @@ def flatten_add_chains(graph: ProgramGraph) -> ProgramGraph:
     """Every +, − and Σ as one LINEAR node; chains whose inner links nothing else reads, as one.
 
     A subtraction is a term of sign −1, and so is a negation read only by a sum or by a product
-    read only by a sum ((-a)·b is -(a·b) exactly). A link is folded
-    into its reader only when both are per-example or both are uniform, so the once-per-run part
-    stays apart.
+    read only by a sum ((-a)·b is -(a·b) exactly). A link is folded into its reader only when both
+    are per-example or both are uniform, so the once-per-run part stays apart. Each chain is
+    expanded once, from the link nothing folds into (its root): the work is linear in its length.
     """
     graph = graph.copy()
     uses = graph.uses()
-    folded = 0
+    sums = {n for n in graph.nodes if n.kind == OP and n.op.name in ("add", "sub", "sum")}
 
-    def foldable(node: Node, reader: Node) -> bool:
-        return uses[node] == 1 and node is not graph.output and node.uniform == reader.uniform
+    def signs(node: Node) -> tuple:
+        return SIGNS.get(node.op.name, (1.0,) * len(node.args))
 
-    def expand(node: Node, sign: float, reader: Node, out: list[Term]) -> bool:
-        """Append node's terms (times sign) if it folds into reader, else node as one term."""
-        nonlocal folded
-        if node.kind == LINEAR and foldable(node, reader):
-            folded += 1
-            out.extend(Term(t.x, t.coef, t.sign * sign) for t in node.terms)
-            return node.from_zero
-        if node.kind == OP and node.op.name == "neg" and foldable(node, reader):
-            folded += 1
-            return expand(node.args[0], -sign, reader, out)
-        if node.kind == OP and node.op.name == "mul" and foldable(node, reader):
-            for j, arg in enumerate(node.args):
-                # (-a)·b is -(a·b) bit for bit: the negation becomes the term's sign
-                if arg.kind == OP and arg.op.name == "neg" and uses[arg] == 1:
-                    node.args = node.args[:j] + (arg.args[0],) + node.args[j + 1:]
-                    sign = -sign
-                    folded += 1
-        out.append(Term(node, None, sign))
-        return False
+    def folds(node: Node, root: Node) -> bool:
+        return uses[node] == 1 and node is not graph.output and node.uniform == root.uniform
 
+    def is_op(node: Node, name: str) -> bool:
+        return node.kind == OP and node.op.name == name
+
+    absorbed: set[Node] = set()
     made = 0
-    for node in graph.nodes:
-        if node.kind != OP or node.op.name not in ("add", "sub", "sum"):
+    for root in reversed(graph.nodes):   # a reader comes before the links it may absorb
+        if root not in sums or root in absorbed:
             continue
-        signs = SIGNS.get(node.op.name, (1.0,) * len(node.args))
         terms: list[Term] = []
-        from_zero = node.op.name == "sum"
-        for arg, sign in zip(node.args, signs):
-            from_zero |= expand(arg, sign, node, terms)
-        node.kind, node.op, node.args = LINEAR, None, ()
-        node.terms, node.from_zero = tuple(terms), from_zero
+        from_zero = root.op.name == "sum"
+        stack = list(reversed(list(zip(root.args, signs(root)))))
+        while stack:
+            node, sign = stack.pop()
+            if node in sums and folds(node, root):
+                absorbed.add(node)
+                from_zero |= node.op.name == "sum"
+                stack.extend(reversed([(a, sign * s) for a, s in zip(node.args, signs(node))]))
+            elif is_op(node, "neg") and folds(node, root):
+                absorbed.add(node)
+                stack.append((node.args[0], -sign))
+            else:
+                if is_op(node, "mul") and folds(node, root):
+                    for j, arg in enumerate(node.args):
+                        # (-a)·b is -(a·b) bit for bit: the negation becomes the term's sign
+                        if is_op(arg, "neg") and uses[arg] == 1:
+                            node.args = node.args[:j] + (arg.args[0],) + node.args[j + 1:]
+                            sign = -sign
+                            absorbed.add(arg)
+                terms.append(Term(node, None, sign))
+        root.kind, root.op, root.args = LINEAR, None, ()
+        root.terms, root.from_zero = tuple(terms), from_zero
         made += 1
     graph.keep_reachable()
     if made:
-        sums = sum(1 for n in graph.nodes if n.kind == LINEAR)
-        graph.notes.append(f"flatten_add_chains: {made:,} +, − and Σ nodes became {sums:,} sums "
-                           f"({folded:,} links folded into their reader)")
+        graph.notes.append(f"flatten_add_chains: {made + len(absorbed & sums):,} +, − and Σ "
+                           f"nodes became {made:,} sums ({len(absorbed):,} links folded into "
+                           f"their reader)")
     return graph
 
 
