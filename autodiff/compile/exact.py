@@ -293,6 +293,7 @@ class Exact:
         self._inputs = list(graph.inputs)
         self._schedules: dict[str, _Schedule] = {}
         self._frontier_in_once: np.ndarray | None = None   # known once the once-per-run part is
+        self._rows: dict[str, tuple[int, int]] = {}
         train = self.schedule(TRAIN)
         # Each contribution the per-example sweep passes to a parameter-only node becomes one seed
         # of the once-per-run sweep, summed over the batch, in the scalar sweep's order.
@@ -325,11 +326,11 @@ class Exact:
 
     def bytes_at(self, mode: str, width: int) -> int:
         """Bytes of the buffers a run of this kind on `width` examples allocates."""
-        schedule = self.schedule(mode)
-        width = max(width, MIN_WIDTH)
-        backward = mode != FORWARD
-        once = self.once.buffer_rows(mode == TRAIN) * MIN_WIDTH
-        return (schedule.buffer_rows(backward) * width + once) * 8
+        if mode not in self._rows:
+            self._rows[mode] = (self.schedule(mode).buffer_rows(mode != FORWARD),
+                                self.once.buffer_rows(mode == TRAIN))
+        rows, once = self._rows[mode]
+        return (rows * max(width, MIN_WIDTH) + once * MIN_WIDTH) * 8
 
     def run(self, batch: np.ndarray, mode: str):
         """As `Lowered.run`: FORWARD outputs, INPUTS gradients, TRAIN (outputs, totals)."""

@@ -83,8 +83,12 @@ def _give_back(free: list[list[int]], start: int, size: int) -> None:
 
 def selector(rows: Sequence[int]) -> slice | np.ndarray:
     """A slice when the rows are consecutive and ascending (numpy then takes a view), else an index."""
-    rows = np.asarray(rows, dtype=np.intp)
-    if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.array_equal(
-            rows, np.arange(rows[0], rows[0] + len(rows))):
-        return slice(int(rows[0]), int(rows[0]) + len(rows))
-    return rows
+    if len(rows) and rows[-1] - rows[0] == len(rows) - 1:
+        first = int(rows[0])
+        if len(rows) < 64:
+            consecutive = all(r == first + k for k, r in enumerate(rows))
+        else:
+            consecutive = np.array_equal(rows, np.arange(first, first + len(rows)))
+        if consecutive:
+            return slice(first, first + len(rows))
+    return np.asarray(rows, dtype=np.intp)

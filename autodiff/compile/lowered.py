@@ -23,6 +23,7 @@ training loop allocates nothing per step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from .layout import NEVER, Block, assign_rows, selector
 from .schedule import Group, Stage, bias_term, row_terms, split
 
 FORWARD, TRAIN, INPUTS = "forward", "train", "inputs"
+_data = attrgetter("data")
 # numpy's power takes a shortcut when it sees one exponent for a whole row, even a broadcast one
 # (sqrt for 0.5), and the shortcut differs from C's pow: (-inf) ** 0.5 is nan, not inf, and
 # (-0.0) ** 0.5 is -0.0. These rows get their uniform operands as full rows.
@@ -117,6 +119,9 @@ class Buffers:
 
 class OpStep:
     """A group of one op of the table: one elementwise call forward, one per input backward."""
+
+    __slots__ = ("group", "op", "kernel", "n", "out", "operands", "full", "gather_at", "c_at", "g",
+                 "zero", "to")
 
     def __init__(self, group: Group, out: slice, operands: list, scratch: int):
         self.group, self.op = group, group.op
@@ -206,6 +211,9 @@ class OpStep:
 class SparseStep:
     """A linear group term by term: the terms' rows gathered, scaled, summed per node, plus c."""
 
+    __slots__ = ("group", "n", "out", "term_rows", "starts", "coef", "unit", "bias", "nnz", "at",
+                 "twin", "g", "zero", "term_g", "term_column", "to_x", "to_coef", "to_bias")
+
     def __init__(self, group: Group, out: slice, term_rows: np.ndarray, starts: np.ndarray,
                  coef: slice, unit: bool, bias: slice, scratch: int):
         self.group = group
@@ -273,6 +281,9 @@ class SparseStep:
 
 class DenseStep:
     """A linear group as one matrix product W @ X + c, W filled from the once-per-run values."""
+
+    __slots__ = ("group", "n", "out", "x", "w", "shape", "bias", "holes", "pure", "at", "dx_at",
+                 "twin", "g", "zero", "to_x", "to_w", "to_bias")
 
     def __init__(self, group: Group, out: slice, x: slice | np.ndarray, w: slice, shape: tuple,
                  bias: slice, holes: bool, pure: bool, scratch: int, twin: SparseStep):
@@ -706,6 +717,7 @@ class Lowered:
         self.ctx = Context(row, learned, one, zero, neg_zero)
         self.constant_values = np.array([n.value for n in constants + synthetic], dtype=float)
         self._plans: dict[str, tuple[Plan, Plan]] = {}
+        self._values = [p.source for p in self.parameters]
 
     def plans(self, mode: str) -> tuple[Plan, Plan]:
         """The once-per-run plan and the per-example plan of one kind of run."""
@@ -727,7 +739,7 @@ class Lowered:
         once, each = self.plans(mode)
         ob = once.buffers(1)
         n_params = len(self.parameters)
-        ob.V[:n_params, 0] = [p.source.data for p in self.parameters]
+        ob.V[:n_params, 0] = np.fromiter(map(_data, self._values), float, n_params)
         ob.V[n_params:len(self.once.sources), 0] = self.constant_values
         ob.U = ob.V
         once.prepare(ob)

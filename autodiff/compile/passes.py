@@ -1,7 +1,9 @@
 """The passes: rewrites of the program graph made before anything is scheduled.
 
-Each pass is a function from a `ProgramGraph` to a new one (its argument is left as it was) and
-notes what it changed in `notes`, which the program's listing prints. In order:
+Each pass is a function from a `ProgramGraph` to the rewritten graph, and notes what it changed in
+`notes`, which the program's listing prints. A pass rewrites the graph it is given (copying a
+graph of a million nodes at every pass would cost more than the passes): `lower` hands them a copy,
+so the graph it is given is left as it was. In order:
 
 1. `flatten_add_chains`: every +, − and Σ becomes one LINEAR node, and a chain of them whose inner
    results nothing else reads collapses into one, so `sum(w*x for ...)` and `Value.sum([...])`
@@ -32,7 +34,6 @@ def flatten_add_chains(graph: ProgramGraph) -> ProgramGraph:
     are per-example or both are uniform, so the once-per-run part stays apart. Each chain is
     expanded once, from the link nothing folds into (its root): the work is linear in its length.
     """
-    graph = graph.copy()
     uses = graph.uses()
     sums = {n for n in graph.nodes if n.kind == OP and n.op.name in ("add", "sub", "sum")}
 
@@ -87,7 +88,6 @@ def lower_contractions(graph: ProgramGraph) -> ProgramGraph:
 
     Only a product nothing else reads is folded: another reader would need it computed anyway.
     """
-    graph = graph.copy()
     uses = graph.uses()
     lowered = 0
     for node in graph.nodes:
@@ -116,7 +116,6 @@ def hoist_batch_constants(graph: ProgramGraph) -> ProgramGraph:
 
     A single uniform term of sign +1 (a bias) is already that node and stays as it is.
     """
-    graph = graph.copy()
     nodes: list[Node] = []
     hoisted = 0
     for node in graph.nodes:
@@ -140,7 +139,8 @@ PASSES = (flatten_add_chains, lower_contractions, hoist_batch_constants)
 
 
 def lower(graph: ProgramGraph) -> ProgramGraph:
-    """The graph after every pass, in order."""
+    """A copy of the graph after every pass, in order; the graph given is left as it was."""
+    graph = graph.copy()
     for rewrite in PASSES:
         graph = rewrite(graph)
     return graph

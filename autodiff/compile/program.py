@@ -168,14 +168,21 @@ class Program:
         need = self._engine.bytes_at(mode, size)
         if need <= self._memory_limit:
             return
-        per_example = max(1, self._engine.bytes_at(mode, 2) - self._engine.bytes_at(mode, 1))
-        fits = max(1, (self._memory_limit - self._engine.bytes_at(mode, 1)) // per_example + 1)
+        fits, above = 0, size   # the largest batch within the limit: bytes grow with the batch
+        while above - fits > 1:
+            middle = (fits + above) // 2
+            if self._engine.bytes_at(mode, middle) <= self._memory_limit:
+                fits = middle
+            else:
+                above = middle
+        advice = (f"run the batch in slices of at most {fits:,} examples (backward(..., "
+                  f"reduction='sum') adds their gradients up)" if fits else
+                  "even one example needs more than that")
         raise ValueError(
             f"{call}: a run on {size:,} examples needs {need / 2**20:,.1f} MiB of buffers "
             f"({self.node_count:,} nodes), above this program's memory_limit of "
-            f"{self._memory_limit / 2**20:,.1f} MiB; run the batch in slices of at most {fits:,} "
-            f"examples (backward(..., reduction='sum') adds their gradients up), or raise the "
-            f"limit: program.memory_limit = {need:,}")
+            f"{self._memory_limit / 2**20:,.1f} MiB; {advice}, or raise the limit: "
+            f"program.memory_limit = {need:,}")
 
     # -- reporting --------------------------------------------------------------------------------
     @property
