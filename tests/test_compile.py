@@ -569,6 +569,16 @@ def test_memory_is_reported_for_each_kind_of_run_and_grows_with_the_batch():
     assert exact.memory(10_000) > 3 * program.memory(10_000)  # a row per node, and gathers
 
 
+@pytest.mark.parametrize("run", ["backward", "gradients", "forward"])
+def test_memory_is_what_a_run_allocates(run):
+    program = moons_program()
+    batch = np.zeros((300, 3))
+    {"backward": program.backward, "gradients": program.gradients, "forward": program}[run](batch)
+    mode = {"backward": "train", "gradients": "inputs", "forward": "forward"}[run]
+    once, each = program._engine.plans(mode)
+    assert once._buffers[1].nbytes + each._buffers[300].nbytes == program.memory(300, run=run)
+
+
 def test_a_forward_only_run_keeps_only_what_is_still_to_be_read():
     """A long chain run forward needs a few rows, not one per node (the chain of 10⁶ nodes is in
     the closing note; 10⁴ links keep the suite fast)."""

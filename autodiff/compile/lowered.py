@@ -212,7 +212,8 @@ class SparseStep:
     """A linear group term by term: the terms' rows gathered, scaled, summed per node, plus c."""
 
     __slots__ = ("group", "n", "out", "term_rows", "starts", "coef", "unit", "bias", "nnz", "at",
-                 "twin", "g", "zero", "term_g", "term_column", "to_x", "to_coef", "to_bias")
+                 "stand_in", "g", "zero", "term_g", "term_column", "to_x", "to_coef",
+                 "to_bias")
 
     def __init__(self, group: Group, out: slice, term_rows: np.ndarray, starts: np.ndarray,
                  coef: slice, unit: bool, bias: slice, scratch: int):
@@ -226,7 +227,7 @@ class SparseStep:
         self.bias = bias                   # this group's nodes in the per-run bias column
         self.nnz = len(term_rows)
         self.at = scratch
-        self.twin = False                  # the stand-in of a dense group: uses fresh arrays
+        self.stand_in = False              # for a dense group, in rare cases: fresh arrays
         self.g: slice | None = None
         self.zero: list = []
         self.term_g: np.ndarray | None = None   # the G row of each term's node
@@ -237,10 +238,10 @@ class SparseStep:
 
     @property
     def scratch_end(self) -> int:
-        return self.at + (0 if self.twin else 2 * self.nnz)
+        return self.at + (0 if self.stand_in else 2 * self.nnz)
 
     def terms(self, b: Buffers, source: np.ndarray, rows: np.ndarray, second: bool = False):
-        if self.twin:
+        if self.stand_in:
             return source[rows]
         at = self.at + (self.nnz if second else 0)
         return np.take(source, rows, axis=0, out=b.scratch[at:at + self.nnz], mode="clip")
@@ -298,7 +299,7 @@ class DenseStep:
         self.at = scratch
         self.dx_at = scratch + (0 if isinstance(x, slice) else len(x))
         self.twin = twin       # the same group term by term, for those two cases
-        twin.twin = True
+        twin.stand_in = True
         self.g: slice | None = None
         self.zero: list = []
         self.to_x: Rows | None = None

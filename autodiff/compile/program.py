@@ -157,8 +157,9 @@ class Program:
         self._memory_limit = check_int(limit, "Program.memory_limit", low=1, high=2**62)
 
     def memory(self, batch_size: int = 1, run: str = "backward") -> int:
-        """Bytes of the buffers a run on `batch_size` examples takes (`run`: 'backward',
-        'gradients' or 'forward'), index arrays included."""
+        """Bytes of the arrays a run on `batch_size` examples fills (`run`: 'backward',
+        'gradients' or 'forward'): values, gradients, scratch, W. The program keeps them for the
+        next run of that size; its index arrays, which do not grow with the batch, are not counted."""
         batch_size = check_count(batch_size, "Program.memory() batch_size")
         run = check_choice(run, "Program.memory() run", ("backward", "gradients", "forward"))
         mode = {"backward": TRAIN, "gradients": INPUTS, "forward": FORWARD}[run]
