@@ -33,7 +33,7 @@ def load(name: str):
 
 
 def run(names: list[str]) -> dict[str, str]:
-    """Run the named benchmarks in order; return each one's outcome ('ok', 'missing' or an error)."""
+    """Run the named benchmarks in order; return each outcome ('ok', 'missing' or an error)."""
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         raise SystemExit(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(BENCHMARKS)}")

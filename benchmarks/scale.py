@@ -113,7 +113,7 @@ class TorchStep:
 
 def torch_available() -> bool:
     try:
-        import torch  # noqa: F401
+        __import__("torch")
     except ImportError:
         return False
     return True
@@ -201,7 +201,7 @@ def main() -> dict:
           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')})"
           + ("" if torch else "; PyTorch is not installed (pip install torch): no comparison"))
     batch = by_batch(initial_weights())
-    print(f"\nBatch: moons loss, MLP 2-16-16-1; traced nodes "
+    print("\nBatch: moons loss, MLP 2-16-16-1; traced nodes "
           + ", ".join(f"{n}: {batch['nodes'][n]:,} in {batch['groups'][n]} groups" for n in names))
     head = f"{'batch':>8}{'PyTorch ms':>12}" if torch else f"{'batch':>8}"
     for style in STYLES:
@@ -220,7 +220,8 @@ def main() -> dict:
                 line += f"{ratios[-1]:>7.2f}"
         line += f"{b[names[0]] / 1e6:>9.2f}"
         if torch:
-            line += f"{b['PyTorch'] / 1e6:>10.2f}{b[names[0]] / b['PyTorch']:>6.2f}  {bars(size, ratios)}"
+            line += (f"{b['PyTorch'] / 1e6:>10.2f}{b[names[0]] / b['PyTorch']:>6.2f}  "
+                     f"{bars(size, ratios)}")
         print(line)
 
     graph = by_graph()

@@ -1,4 +1,4 @@
-"""Training-step benchmark: the moons workload on the scalar engine, its compiled replay, and anchors.
+"""Training-step benchmark: the moons workload on the scalar engine, its compiled replay, anchors.
 
 The workload is micrograd's demo: an MLP 2-16-16-1 with relu, hinge loss averaged over 100 moons
 points plus an L2 penalty 1e-4 · Σ p², then one SGD update. Our engines run it written two ways:
@@ -145,7 +145,8 @@ class Micrograd:
         self.model.zero_grad()
         scores = [self.model([self.value(a) for a in x]) for x, _ in self.rows]
         losses = [(1 + -t * s).relu() for (_, t), s in zip(self.rows, scores)]
-        loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in self.model.parameters())
+        penalty = ALPHA * sum(p * p for p in self.model.parameters())
+        loss = sum(losses) * (1.0 / len(losses)) + penalty
         loss.backward()
         sgd(self.model.parameters(), LR)
         return loss.data

@@ -41,9 +41,10 @@ class CompiledLoss:
     def __init__(self, model: Module, loss: Callable, width: int, targets: list,
                  scalar: Callable[[list, list], tuple[float, list]]):
         if loss is binary_cross_entropy:
-            raise ValueError("compiled=True cannot replay binary_cross_entropy: its clamp is a Python "
-                             "branch frozen at trace time; use binary_cross_entropy_with_logits on a "
-                             "model without the output sigmoid, or compiled=False")
+            raise ValueError("compiled=True cannot replay binary_cross_entropy: its clamp is a "
+                             "Python branch frozen at trace time; use "
+                             "binary_cross_entropy_with_logits on a model without the output "
+                             "sigmoid, or compiled=False")
         distinct = {_key(t): t for t in targets}
         if len(distinct) > MAX_TARGETS:
             raise ValueError(f"compiled=True traces one program per distinct target; got "
@@ -54,7 +55,8 @@ class CompiledLoss:
         features = [Value(0.0, label=f"x{i}") for i in range(width)]
         outputs = model(features)
         self.several = isinstance(outputs, list)
-        self.outputs = [self._compile(y, features) for y in (outputs if self.several else [outputs])]
+        self.outputs = [self._compile(y, features)
+                        for y in (outputs if self.several else [outputs])]
         self.losses = {key: self._compile(loss(model(features), t), features)
                        for key, t in distinct.items()}
 

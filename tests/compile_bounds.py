@@ -21,7 +21,7 @@ from autodiff import trace
 
 SUM_ROUNDING = 1e-12
 LAST_BIT = 4e-16
-SUBNORMAL = 5e-324   # below 2.2e-308 a rounding is absolute: a sum of n terms may move by n of these
+SUBNORMAL = 5e-324   # below 2.2e-308 a rounding is absolute: n terms may move a sum by n of these
 EXACT = {"add", "sub", "mul", "div", "neg", "sum", "abs", "relu", "step", "sqrt"}
 SUMS = {"add": (1.0, 1.0), "sub": (1.0, -1.0)}
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autodiff import OPS, Constant, Parameter, Program, Value, trace
+from autodiff import OPS, Parameter, Value, trace
 from autodiff.compile.exact import sum_rows
 from compile_bounds import batch_within, bounds, rounding, same, within
 
@@ -53,7 +53,7 @@ def test_every_op_has_a_builder(name):
 # --- a random expression graph: a recipe of steps over leaves, rebuilt per example -------------
 
 class Recipe:
-    """Leaves (inputs, then parameters), then steps (op, parent indices, number); output = Σ sinks."""
+    """Leaves (inputs, then parameters), steps (op, parent indices, number); output = Σ sinks."""
 
     def __init__(self, n_inputs, parameter_data, steps):
         self.n_inputs, self.parameter_data, self.steps = n_inputs, parameter_data, steps
@@ -150,7 +150,7 @@ def check_replay(recipe, batch, exact, exactly):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(recipes(EXACT_OPS, FLOATS))
 def test_exact_replays_random_graphs_bit_for_bit(case):
-    """exact=True: outputs and gradients are the scalar engine's, IEEE edge cases and -0.0 included."""
+    """exact=True: outputs and gradients are the scalar engine's, IEEE edge cases, -0.0 included."""
     check_replay(*case, exact=True, exactly=True)
 
 
@@ -611,7 +611,8 @@ def test_a_run_above_the_memory_limit_is_refused_before_any_work():
         program.backward(batch)
     message = str(error.value)
     assert "1,000 examples" in message and "memory_limit" in message
-    assert "slices of at most" in message and f"program.memory_limit = {program.memory(1_000):,}" in message
+    assert "slices of at most" in message
+    assert f"program.memory_limit = {program.memory(1_000):,}" in message
     assert w.grad == 0.5
     fits = int(message.split("slices of at most ")[1].split(" ")[0].replace(",", ""))
     assert program.memory(fits) <= program.memory_limit < program.memory(fits + 1)
@@ -621,7 +622,7 @@ def test_a_run_above_the_memory_limit_is_refused_before_any_work():
 
 
 def test_sums_are_added_in_the_scalar_order_even_one_number_wide():
-    """The exact replay relies on numpy adding a stack of rows row after row when rows are 2 wide."""
+    """The exact replay relies on numpy adding a stack of rows row after row when 2 wide or more."""
     rng = np.random.default_rng(0)
     for shape in [(40, 1, 2), (300, 1, 2), (9, 2, 2), (50, 3, 7)]:
         stack = rng.normal(size=shape) * 10.0 ** rng.integers(-8, 8, size=shape)

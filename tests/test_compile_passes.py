@@ -63,7 +63,7 @@ def test_a_chain_of_binary_adds_becomes_one_sum(leaves):
     assert node is flat.output and not node.from_zero
     assert terms(node) == [(1.0, "", "x0"), (1.0, "", "x1"), (1.0, "", "x2"), (1.0, "", "x3")]
     assert [n.kind for n in flat.nodes] == [INPUT] * 4 + [LINEAR]
-    assert "3 +, − and Σ nodes became 1 sums (2 links folded" in flat.notes[0]
+    assert "3 +, − and Σ → 1 sums (2 links folded" in flat.notes[0]
 
 
 def test_subtraction_and_negation_are_signed_terms(leaves):
@@ -180,7 +180,7 @@ def test_lowering_leaves_the_graph_it_is_given_as_it_was(leaves):
     assert len(lowered.notes) == 3 and not set(map(id, lowered.nodes)) & set(map(id, graph.nodes))
 
 
-# --- the row layout ---------------------------------------------------------------------------------
+# --- the row layout -------------------------------------------------------------------------
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(-1, 8), st.integers(0, 6)), max_size=25))
@@ -207,7 +207,7 @@ def test_a_selector_is_a_slice_when_it_can_be():
     assert selector([2, 2]).tolist() == [2, 2]
 
 
-# --- the schedule and the plans ---------------------------------------------------------------------
+# --- the schedule and the plans -------------------------------------------------------------
 
 def mlp(xs, widths, style="Value.sum"):
     h = list(xs)

@@ -32,14 +32,14 @@ OUTPUT_SEED = (-math.inf, 0)  # the output's seed 1.0 arrives before any other c
 
 
 def sum_rows(stacked: np.ndarray) -> np.ndarray:
-    """Σ over axis 0, row after row; `+ 0.0` is the scalar sum's start value (it turns -0 into 0)."""
+    """Σ over axis 0, row after row; `+ 0.0` is the scalar sum's start (it turns -0 into 0)."""
     total = np.add.reduce(stacked, axis=0)
     total += 0.0
     return total
 
 
 def _gather_table(lists: list[list[int]]) -> slice | np.ndarray:
-    """Where each node's incoming contributions sit, padded with the zero row 0: shape (m, nodes)."""
+    """Where each node's incoming contributions sit, padded with the zero row 0: (m, nodes)."""
     if all(len(rows) == 1 for rows in lists):
         return selector([rows[0] for rows in lists])
     table = np.zeros((max(len(rows) for rows in lists), len(lists)), dtype=np.intp)
@@ -67,7 +67,7 @@ class _Group:
     parents: list                  # per input position: a selector of parent rows
     stacked: np.ndarray | None     # n-ary ops: (inputs, nodes) parent rows, gathered in one call
     needs_grad: bool
-    grad_from: slice | np.ndarray | None = None   # contribution rows of these nodes (see _gather_table)
+    grad_from: slice | np.ndarray | None = None   # these nodes' contribution rows (_gather_table)
     kept: tuple[int, ...] = ()     # input positions whose contributions are needed
     writes_at: int = 0             # first contribution row this group writes
 
@@ -202,7 +202,7 @@ class _Schedule:
         return max(self.row.values(), default=-1) + 1
 
     def arriving(self, node: Node) -> list[tuple[tuple, int]]:
-        """(order, contribution row) of every gradient contribution that reaches `node`, in order."""
+        """(order, contribution row) of each gradient contribution reaching `node`, in order."""
         return self.incoming.get(self.row[node], [])
 
     def forward(self, values: np.ndarray, keep: bool, late: np.ndarray) -> list | None:
@@ -217,7 +217,8 @@ class _Schedule:
                 if group.stacked is not None:
                     stacked = values[group.stacked]
                     inputs = stacked
-                    result = sum_rows(stacked) if group.op.name == "sum" else group.op.batched(*stacked)
+                    result = (sum_rows(stacked) if group.op.name == "sum"
+                              else group.op.batched(*stacked))
                 else:
                     inputs = [values[s] for s in group.parents]
                     result = group.op.batched(*inputs)

@@ -82,7 +82,7 @@ def _give_back(free: list[list[int]], start: int, size: int) -> None:
 
 
 def selector(rows: Sequence[int]) -> slice | np.ndarray:
-    """A slice when the rows are consecutive and ascending (numpy then takes a view), else an index."""
+    """A slice when the rows are consecutive, ascending (numpy then takes a view), else an index."""
     if len(rows) and rows[-1] - rows[0] == len(rows) - 1:
         first = int(rows[0])
         if len(rows) < 64:

@@ -115,7 +115,7 @@ class Buffers:
         return sum(a.nbytes for a in arrays if a is not None)
 
 
-# -- steps: one per group, each with what it reads and writes in this plan ---------------------------
+# -- steps: one per group, each with what it reads and writes in this plan -------------------------
 
 class OpStep:
     """A group of one op of the table: one elementwise call forward, one per input backward."""
@@ -136,7 +136,7 @@ class OpStep:
             if (kind == "v" and not isinstance(sel, slice)) or (kind == "u" and self.full):
                 at += len(sel)
         self.gather_at = starts            # first scratch row of each gathered operand
-        self.c_at = at                     # first scratch row of a contribution not written directly
+        self.c_at = at                     # first scratch row of a contribution kept aside
         self.g: slice | None = None        # this group's rows of G
         self.zero: list = []               # G rows to clear before this backward step
         self.to: list = [None] * len(operands)   # per input: Rows, Seeds or None
@@ -495,7 +495,7 @@ class Plan:
             return [a for n in group.nodes for a in n.args]
         return [t.x for n in group.nodes for t in row_terms(n, self.stage.outside)]
 
-    # -- what is read per run: coefficients, W, biases ----------------------------------------------
+    # -- what is read per run: coefficients, W, biases ---------------------------------------------
     def _coefficients(self, stage: Stage, ctx: Context) -> None:
         """Lay out the per-run coefficient vector (dense groups' terms first) and bias column."""
         outside = stage.outside
@@ -651,7 +651,7 @@ class Plan:
         if untouched:   # an input no contribution reaches has gradient 0
             self.seed_zero.append(selector(sorted(grow[n] for n in untouched)))
 
-    # -- running -------------------------------------------------------------------------------------
+    # -- running -----------------------------------------------------------------------------------
     def buffers(self, width: int) -> Buffers:
         """This plan's arrays for a batch of `width`, kept for the next run of that width."""
         b = self._buffers.get(width)

@@ -78,13 +78,12 @@ def flatten_add_chains(graph: ProgramGraph) -> ProgramGraph:
     graph.keep_reachable()
     if made:
         graph.notes.append(f"flatten_add_chains: {made + len(absorbed & sums):,} +, − and Σ "
-                           f"nodes became {made:,} sums ({len(absorbed):,} links folded into "
-                           f"their reader)")
+                           f"→ {made:,} sums ({len(absorbed):,} links folded into their reader)")
     return graph
 
 
 def lower_contractions(graph: ProgramGraph) -> ProgramGraph:
-    """In a per-example sum, each term p·x (p uniform, x per example) becomes coefficient p of row x.
+    """In a per-example sum, each term p·x (p uniform, x per example) becomes coefficient p of x.
 
     Only a product nothing else reads is folded: another reader would need it computed anyway.
     """
@@ -106,8 +105,7 @@ def lower_contractions(graph: ProgramGraph) -> ProgramGraph:
         node.terms = tuple(terms)
     graph.keep_reachable()
     if lowered:
-        graph.notes.append(f"lower_contractions: {lowered:,} products p·x became coefficients "
-                           f"of matrix products")
+        graph.notes.append(f"lower_contractions: {lowered:,} products p·x → coefficients in W")
     return graph
 
 
@@ -130,8 +128,8 @@ def hoist_batch_constants(graph: ProgramGraph) -> ProgramGraph:
         nodes.append(node)
     graph.nodes = nodes
     if hoisted:
-        graph.notes.append(f"hoist_batch_constants: the uniform terms of {hoisted:,} sums "
-                           f"are added once per run")
+        graph.notes.append(f"hoist_batch_constants: the uniform terms of {hoisted:,} sums → "
+                           f"one number each, computed once per run")
     return graph
 
 

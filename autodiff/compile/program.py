@@ -10,7 +10,7 @@ import numpy as np
 from ..arguments import check_bool, check_choice, check_count, check_int, describe
 from ..value import Constant, Value
 from .exact import Exact
-from .ir import LINEAR, Node, from_traced
+from .ir import Node, from_traced
 from .lowered import FORWARD, INPUTS, TRAIN, DenseStep, Lowered, SparseStep
 from .passes import lower
 
@@ -48,9 +48,9 @@ class Program:
     the scalar engine's order: outputs and gradients per example equal its results bit for bit
     (transcendental functions aside, where numpy may differ from `math` in the last bit).
 
-    What a trace cannot capture: Python control flow that reads data (`if x.data > 0: ...`) ran once,
-    for the example that was traced, and is frozen into the program. Ops with a branch inside them
-    (relu, abs, step) are fine: the program evaluates their branch per example.
+    What a trace cannot capture: Python control flow that reads data (`if x.data > 0: ...`) ran
+    once, for the example that was traced, and is frozen into the program. Ops with a branch inside
+    them (relu, abs, step) are fine: the program evaluates their branch per example.
 
     >>> from autodiff import Parameter, Value, trace
     >>> x, w = Value(0.0, label='x'), Parameter(3.0, label='w')
@@ -64,7 +64,8 @@ class Program:
     def __init__(self, graph: Traced, inputs: Sequence[Value], exact: bool = False):
         self.exact = check_bool(exact, "compile() exact")
         if isinstance(inputs, Value) or not isinstance(inputs, (list, tuple)):
-            raise TypeError(f"compile() inputs must be a list of leaf Values, got {describe(inputs)}")
+            raise TypeError(f"compile() inputs must be a list of leaf Values, "
+                            f"got {describe(inputs)}")
         if not inputs:
             raise ValueError("compile() inputs must name at least one leaf: the leaves that vary "
                              "per example, got an empty list")
@@ -79,8 +80,8 @@ class Program:
                 raise ValueError(f"compile() inputs[{i}] ({graph.name(x)}, made by {x.op}) is not "
                                  f"a leaf; inputs must be leaves (Values or Parameters no op made)")
             if isinstance(x, Constant):
-                raise ValueError(f"compile() inputs[{i}] is the constant {x.data!r}, folded into the "
-                                 f"graph by an operator; inputs must be Values or Parameters")
+                raise ValueError(f"compile() inputs[{i}] is the constant {x.data!r}, folded into "
+                                 f"the graph by an operator; inputs must be Values or Parameters")
             if x in seen:
                 raise ValueError(f"compile() inputs[{i}] ({graph.name(x)}) is given twice")
             seen.add(x)
@@ -103,7 +104,7 @@ class Program:
         return self._engine.run(batch, FORWARD)
 
     def backward(self, batch, reduction: str = "mean") -> float:
-        """Add the batch's mean (or summed) gradient into every parameter's .grad; return that output.
+        """Add the batch's mean (or summed) gradient into each parameter's .grad; return its output.
 
         Equal to running the scalar graph's backward() on each example and averaging (summing) the
         results. What is computed once per run (a penalty, a weight's square) is differentiated
@@ -142,8 +143,8 @@ class Program:
                             f"got dtype {array.dtype}")
         n = len(self.inputs)
         if array.ndim != 2 or array.shape[1] != n or array.shape[0] == 0:
-            raise ValueError(f"{call} batch has shape {array.shape}; expected (B, {n}) with B >= 1: "
-                             f"one row per example, one column per input")
+            raise ValueError(f"{call} batch has shape {array.shape}; expected (B, {n}) with "
+                             f"B >= 1: one row per example, one column per input")
         return np.ascontiguousarray(array, dtype=float)
 
     # -- memory -----------------------------------------------------------------------------------
@@ -159,7 +160,8 @@ class Program:
     def memory(self, batch_size: int = 1, run: str = "backward") -> int:
         """Bytes of the arrays a run on `batch_size` examples fills (`run`: 'backward',
         'gradients' or 'forward'): values, gradients, scratch, W. The program keeps them for the
-        next run of that size; its index arrays, which do not grow with the batch, are not counted."""
+        next run of that size; its index arrays, which do not grow with the batch, are not
+        counted."""
         batch_size = check_count(batch_size, "Program.memory() batch_size")
         run = check_choice(run, "Program.memory() run", ("backward", "gradients", "forward"))
         mode = {"backward": TRAIN, "gradients": INPUTS, "forward": FORWARD}[run]
@@ -245,14 +247,13 @@ class Program:
 
     def _header(self) -> list[str]:
         kind = "exact (the scalar engine's order)" if self.exact else "lowered"
-        sums = sum(1 for n in self.lowered.nodes if n.kind == LINEAR)
         lines = [f"Program, {kind}: {len(self.inputs)} inputs, {len(self.parameters)} parameters, "
                  f"{len(self.constants)} constants; {self.node_count:,} traced nodes in "
-                 f"{self.group_count} groups" + (f" ({sums:,} sums)" if sums else ""),
+                 f"{self.group_count} groups",
                  f"memory: {self.memory(1):,} bytes at batch 1, {self.memory(100):,} at batch 100 "
                  f"(backward)"]
-        notes = self.passes
-        lines.append("passes: " + ("; ".join(notes) if notes else "none applied"))
+        notes = self.passes or ["none applied"]
+        lines += [("passes: " if i == 0 else " " * 8) + note for i, note in enumerate(notes)]
         return lines
 
     def __str__(self) -> str:

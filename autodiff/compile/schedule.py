@@ -7,10 +7,10 @@ one op of the table with the same kinds of operands, or linear nodes. The number
 with the depth of the graph, not with its width.
 
 A linear group is run either as one matrix product (`dense`: W @ X + c, W holding each node's
-coefficients, zeros where a node has no term for a row) or term by term (`sparse`: the rows gathered,
-scaled and summed per node). Dense pays for every entry of W, so it is chosen when the group's terms
-fill enough of W, and never for a chain of binary `+` with nothing uniform in it, whose sum must be
--0.0 when every term is -0.0 (a matrix product gives 0.0 there).
+coefficients, zeros where a node has no term for a row) or term by term (`sparse`: the rows
+gathered, scaled and summed per node). Dense pays for every entry of W, so it is chosen when the
+group's terms fill enough of W, and never for a chain of binary `+` with nothing uniform in it,
+whose sum must be -0.0 when every term is -0.0 (a matrix product gives 0.0 there).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def bias_term(node: Node, outside: set[Node]) -> Term | None:
 
 
 def split(graph: ProgramGraph) -> tuple[Stage, Stage]:
-    """The once-per-run stage (parameters and constants in) and the per-example stage (inputs in)."""
+    """The once-per-run stage (parameters, constants in) and the per-example stage (inputs in)."""
     leaves = [n for n in graph.nodes if n.kind == LEAF]
     once_nodes = [n for n in graph.nodes if n.uniform and n.kind != LEAF]
     each_nodes = [n for n in graph.nodes if not n.uniform and n.kind != INPUT]
