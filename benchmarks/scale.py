@@ -37,8 +37,8 @@ from autodiff import Parameter, Value, trace  # noqa: E402
 BATCHES = (1, 10, 100, 1_000, 10_000, 100_000)
 WIDTHS = (16, 64, 220)  # about 1k, 10k and 100k traced nodes
 GRAPH_BATCH = 100
-ROUNDS = 5
-ROUND_SECONDS = 0.15
+ROUNDS = 9
+ROUND_SECONDS = 0.1
 
 
 class Replay:

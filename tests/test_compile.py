@@ -539,6 +539,19 @@ def moons_program(exact=False):
     return trace(out).compile([x1, x2, t], exact=exact)
 
 
+def test_the_moons_program_reads_every_row_block_in_place():
+    """Per example, each group's rows are consecutive and each group reads its operands as slices:
+    nothing is gathered, in any kind of run (the once-per-run stage is one number wide)."""
+    program = moons_program()
+    for mode in ("train", "inputs", "forward"):
+        _, plan = program._engine.plans(mode)
+        for step in plan.steps:
+            reads = ([sel for kind, sel in step.operands if kind == "v"]
+                     if hasattr(step, "operands") else [getattr(step, "x", slice(0))])
+            assert all(isinstance(sel, slice) for sel in reads), (mode, step.group)
+            assert isinstance(step.out, slice)
+
+
 def test_group_count_grows_with_depth_not_with_width():
     def program_of(width):
         xs = [Value(0.0) for _ in range(2)]

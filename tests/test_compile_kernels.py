@@ -81,6 +81,17 @@ def test_a_kernels_backward_is_its_rows_vjp_bit_for_bit(name):
             assert all(identical(a, b) for a, b in zip(ins, base))   # inputs left as they were
 
 
+def test_relus_forward_with_its_second_pass_is_its_row(monkeypatch):
+    """Where numpy's maximum keeps -0.0 on a tie, relu's second pass makes it the row's 0.0 (the
+    module checks numpy once; the branch it takes here is the forward test's)."""
+    import autodiff.compile.kernels as kernels
+    monkeypatch.setattr(kernels, "ONE_PASS_RELU", False)
+    x = np.array([EDGES * 9])
+    out = np.empty_like(x)
+    KERNELS["relu"].forward(out, x)
+    assert identical(out, OPS["relu"].batched(x))
+
+
 def test_relus_backward_reads_no_input_and_masks_even_infinite_gradients():
     kernel = KERNELS["relu"]
     assert not kernel.reads_inputs
