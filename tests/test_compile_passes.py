@@ -12,10 +12,11 @@ import autodiff.compile
 from autodiff import Parameter, Value, trace
 from autodiff.compile.ir import INPUT, LEAF, LINEAR, OP, from_traced
 from autodiff.compile.layout import NEVER, Block, assign_rows, selector
-from autodiff.compile.lowered import FORWARD, INPUTS, TRAIN, DenseStep, Lowered, OpStep
+from autodiff.compile.lowered import Lowered
 from autodiff.compile.passes import (flatten_add_chains, hoist_batch_constants, lower,
                                      lower_contractions)
 from autodiff.compile.schedule import split
+from autodiff.compile.steps import FORWARD, INPUTS, TRAIN, DenseStep, OpStep
 
 
 def graph_of(output, inputs):

@@ -11,9 +11,9 @@ one module each:
   for every example is computed once per run;
 - `schedule`: the graph split into a once-per-run stage and a per-example stage, each in groups
   of nodes one numpy call computes (the number of groups follows the depth, not the width);
-- `layout`, `lowered`: the rows of each buffer (one block of consecutive rows per group, reused
-  once dead) and the steps that run the groups forward and backward; `kernels`: the hottest op
-  rows written to fill those buffers in place;
+- `layout`, `lowered`, `steps`: the rows of each buffer (one block of consecutive rows per group,
+  reused once dead), the plan of each kind of run, and the steps that run the groups forward and
+  backward; `kernels`: the hottest op rows written to fill those buffers in place;
 - `exact`: the replay of `compile(inputs, exact=True)`, in the scalar engine's order, bit for bit;
 - `program`: `Program`, what a user holds: run it, read its listing, its memory.
 

@@ -23,7 +23,7 @@ import numpy as np
 from ..ops import Op
 from .ir import INPUT, LEAF, Node, ProgramGraph
 from .layout import NEVER, Block, assign_rows, selector
-from .lowered import FORWARD, INPUTS, TRAIN
+from .steps import FORWARD, INPUTS, TRAIN
 
 # Buffers are at least two columns wide: numpy reduces a one-column stack pairwise but a wider one
 # row by row, and only row by row matches the scalar engine's order of additions.

@@ -11,8 +11,9 @@ from ..arguments import check_bool, check_choice, check_count, check_int, descri
 from ..value import Constant, Value
 from .exact import Exact
 from .ir import Node, from_traced
-from .lowered import FORWARD, INPUTS, TRAIN, DenseStep, Lowered, SparseStep
+from .lowered import Lowered
 from .passes import lower
+from .steps import FORWARD, INPUTS, TRAIN, DenseStep, SparseStep
 
 MEMORY_LIMIT = 2 * 2**30   # bytes of buffers one run may take unless the program is told more
 
