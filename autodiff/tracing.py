@@ -299,14 +299,18 @@ class Graph:
             index += 1
         return names
 
-    def compile(self, inputs: list[Value]) -> Program:
+    def compile(self, inputs: list[Value], exact: bool = False) -> Program:
         """A `Program` that replays this graph on a batch; `inputs` are the leaves that vary per example.
+
+        By default sums may add their terms in another order (neuron sums become matrix products):
+        results agree with the scalar engine's to 1e-12 relative to the terms summed. `exact=True`
+        keeps the scalar engine's order and gives its results bit for bit (see `Program`).
 
         >>> x, w = Value(1.0, label='x'), Value(2.0, label='w')
         >>> trace(w * x).compile(inputs=[x])([[1.0], [3.0]]).tolist()
         [2.0, 6.0]
         """
-        return Program(self, inputs)
+        return Program(self, inputs, exact=exact)
 
     def backward(self) -> Steps:
         """Run `output.backward()` over this graph and return each step of the sweep, in order.

@@ -6,10 +6,15 @@ Names on the command line pick some of them (engine transforms viz training scal
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import time
-from pathlib import Path
+import os
+
+# numpy's BLAS on one thread, as every benchmark here runs PyTorch: set before any numpy loads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import importlib.util  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("engine", "transforms", "viz", "training", "scale")
@@ -28,7 +33,7 @@ def load(name: str):
 
 
 def run(names: list[str]) -> dict[str, str]:
-    """Run the named benchmarks in order; return each one's outcome ('ok', 'missing' or an error)."""
+    """Run the named benchmarks in order; return each outcome ('ok', 'missing' or an error)."""
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         raise SystemExit(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(BENCHMARKS)}")
