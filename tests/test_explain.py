@@ -356,7 +356,7 @@ def test_without_sympy_installed_explain_still_works():
               "x = Value(2.0, label='x'); y = x.tanh(); y.label = 'y'\n"
               "print(explain(y, x))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, check=True)
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}, check=True)
     assert "∂y/∂x = 0.070650825" in done.stdout and "pip install sympy" in done.stdout
 
 

@@ -403,7 +403,8 @@ def test_listing_and_steps_are_the_same_in_other_processes():
               "print(g); print(*g.backward(), sep='\\n')\n")
     outputs = set()
     for seed in ("0", "1", "12345"):
-        env = {"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+        env = {"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+               "PYTHONDONTWRITEBYTECODE": "1"}
         done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
                               capture_output=True, text=True, check=True)
         outputs.add(done.stdout)
