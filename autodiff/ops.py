@@ -197,8 +197,12 @@ def _quiet(ufunc):
 
 
 def _batched_pow(a, b):
+    # One exponent for a whole array sends numpy down a shortcut (sqrt for 0.5) that differs from
+    # C's pow, which `forward` follows: (-inf) ** 0.5 is nan there, not inf, and (-0.0) ** 0.5 is
+    # -0.0, not 0.0. A full array of exponents takes the elementwise path.
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
     with np.errstate(all="ignore"):
-        return np.power(np.asarray(a, dtype=float), b)
+        return np.power(a, np.array(b))
 
 
 def _batched_sigmoid(x):

@@ -657,7 +657,7 @@ def autodiff_modules() -> list[str]:
     import pkgutil
 
     import autodiff
-    return ["autodiff"] + [f"autodiff.{m.name}" for m in pkgutil.walk_packages(autodiff.__path__)]
+    return ["autodiff"] + [m.name for m in pkgutil.walk_packages(autodiff.__path__, "autodiff.")]
 
 
 @pytest.mark.parametrize("module", autodiff_modules())

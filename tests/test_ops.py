@@ -184,3 +184,33 @@ def test_every_engine_path_uses_a_rows_vjp():
     assert jvp(f, (1.0, 2.0), (1.0, 0.0)) == (4.0, 15.0)
     assert jvp(f, (1.0, 2.0), (0.0, 1.0)) == (4.0, 7.0)
     assert jvp(f, (1.0, 2.0), (1.0, 1.0)) == (4.0, 22.0)
+
+
+EDGE_VALUES = [-math.inf, -2.5, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 2.5, math.inf, math.nan]
+
+
+def same_float(x: float, y: float) -> bool:
+    """Equal as IEEE values (nan matches nan, 0.0 does not match -0.0, inf only inf), up to the last
+    bits in which numpy's transcendental functions may differ from the math module's."""
+    if x != x or y != y:
+        return x != x and y != y
+    if x == 0.0 or y == 0.0 or math.isinf(x) or math.isinf(y):
+        return x == y and math.copysign(1.0, x) == math.copysign(1.0, y)
+    return math.isclose(x, y, rel_tol=4e-16)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_batched_equals_forward_on_edge_values_with_one_operand_a_number(name):
+    """`batched` with a whole row against `forward` one number at a time, including the form the
+    replay and rules use for a constant operand: an array beside a plain number."""
+    op = OPS[name]
+    edges = np.array(EDGE_VALUES)
+    if op.arity == 1 or op.arity is None:
+        got = op.batched(edges) if op.arity == 1 else op.batched(edges, edges)
+        want = [op.forward(x) if op.arity == 1 else op.forward(x, x) for x in EDGE_VALUES]
+        assert all(same_float(g, w) for g, w in zip(got.tolist(), want)), (got, want)
+        return
+    for k, number in enumerate(EDGE_VALUES):
+        for got, want in ((op.batched(edges, number), [op.forward(x, number) for x in EDGE_VALUES]),
+                          (op.batched(number, edges), [op.forward(number, x) for x in EDGE_VALUES])):
+            assert all(same_float(g, w) for g, w in zip(np.asarray(got).tolist(), want)), (number, got, want)
