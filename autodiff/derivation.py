@@ -613,6 +613,14 @@ def _listed(names: list[str], sep: str, limit: int = 12) -> str:
     return sep.join(names[:limit - 2]) + f"{sep}…{sep}" + names[-1] + f"  ({len(names):,} in all)"
 
 
+def _signed_sum(terms: list[str]) -> str:
+    """'0.055 − 0.019' rather than '0.055 + -0.019': a term that starts negative is subtracted."""
+    text = terms[0]
+    for term in terms[1:]:
+        text += f" − {term[1:]}" if term.startswith("-") else f" + {term}"
+    return text
+
+
 def _text(q: Quantity, depth: int, lines: list[str], done: set) -> None:
     pad = "  " * depth
     fmt = format_number
@@ -642,7 +650,7 @@ def _text(q: Quantity, depth: int, lines: list[str], done: set) -> None:
         numbers = [" × ".join(fmt(p.value) for p in term) for term in q.terms]
         if q.more:
             numbers.append(f"{fmt(q.more_value)} (the other {q.more:,} terms)")
-        lines.append(f"{pad}{q.name}{_formula_part(q)} = {' + '.join(numbers)} = {fmt(q.value)}")
+        lines.append(f"{pad}{q.name}{_formula_part(q)} = {_signed_sum(numbers)} = {fmt(q.value)}")
 
 
 def _latex_partial(q: Quantity, graph: Graph) -> str:

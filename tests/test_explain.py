@@ -178,6 +178,8 @@ def test_de_dw1_sums_where_the_paths_join_as_the_lecture_does(worked):
     printed = math.prod(float(LECTURE[q.name]) for q in parts)
     assert f"{printed:.9f}" == LECTURE["∂E/∂w1"]
     assert d1.paths == 2
+    sum_line = next(line for line in str(d1).splitlines() if line.lstrip().startswith("∂E/∂out_h1 = −"))
+    assert sum_line.endswith(" = 0.055399425 − 0.019049118 = 0.036350306")   # a negative term subtracts
 
 
 def test_the_worked_examples_formulas_are_the_lectures(worked):
