@@ -304,6 +304,17 @@ def over_one_plus_square(g, x):
     return div(div(g, x), x + div(1.0, x))
 
 
+def times_over_square(g, a, b):
+    """g·a/b² as ((g/b)·a)/b, which stays finite for a subnormal b wherever the product is; where
+    a == 0, as ((g·a)/b)/b, so that a g/b which overflowed never meets the 0 (inf · 0 is nan)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) or isinstance(g, np.ndarray):
+        with np.errstate(all="ignore"):
+            return np.where(a == 0.0, g * a / b / b, g / b * a / b)
+    if float(a) == 0.0:
+        return div(div(g * a, b), b)
+    return div(div(g, b) * a, b)
+
+
 def sign(x):
     """The sign of x (1, -1, 0; 0 for nan, as PyTorch's sign) as a constant of the derivative graph."""
     if isinstance(x, np.ndarray):
@@ -346,10 +357,9 @@ SUB = defop("sub", "−", "a - b", lambda a, b: a - b, _quiet(np.subtract),
             lambda y, a, b: (1.0, -1.0), ("1", "-1"))
 MUL = defop("mul", "×", "a*b", lambda a, b: a * b, _quiet(np.multiply),
             lambda y, a, b: (b, a), ("b", "a"))
-# ∂/∂b = -a/b²; as a vjp, -((g/b)·a)/b, which stays finite wherever the true product is.
 DIV = defop("div", "÷", "a/b", safe_div, _quiet(np.true_divide),
             lambda y, a, b: (div(1.0, b), -div(y, b)), ("1/b", "-y/b"),
-            lambda g, y, a, b: (div(g, b), -div(div(g, b) * a, b)))
+            lambda g, y, a, b: (div(g, b), -times_over_square(g, a, b)))
 NEG = defop("neg", "−", "-x", lambda x: -x, np.negative,
             lambda y, x: (-1.0,), ("-1",))
 # Left to right from 0.0 in plain float additions (builtin sum() compensates from Python 3.12 on),

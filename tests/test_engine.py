@@ -455,6 +455,8 @@ QUOTIENTS = [
      lambda D: -D(1e-10) * D(1e-310) / D(1e-310) ** 2),
     ("div of x", lambda x: x / Value(1e-310), 1.0, 1e-10, lambda D: D(1e-10) / D(1e-310)),
     ("div by huge x", lambda x: Value(1e300) / x, 1e300, 1.0, lambda D: -D(1e300) / D(1e300) ** 2),
+    ("div of 0 by a subnormal x", lambda x: Value(0.0) / x, 5e-324, 1.0,
+     lambda D: -D(1) * D(0) / D(5e-324) ** 2),
     ("sqrt", lambda x: x.sqrt(), 5e-324, 1e-10, lambda D: D(1e-10) / (2 * D(5e-324).sqrt())),
     ("sqrt, huge x", lambda x: x.sqrt(), 1e308, 3.0, lambda D: D(3) / (2 * D(1e308).sqrt())),
     ("arctan", lambda x: x.arctan(), 1e-310, 1e-10, lambda D: D(1e-10) / (1 + D(1e-310) ** 2)),
