@@ -514,6 +514,15 @@ def test_gradients_accumulate_into_grad_like_backward():
     assert w.grad == 2.0 + 4.0
 
 
+@pytest.mark.parametrize("exact", [False, True])
+def test_a_grad_set_to_none_counts_as_zero_as_in_backward(exact):
+    x, w, b = Value(1.0), Parameter(2.0), Parameter(0.5)
+    program = trace(w * x + b).compile([x], exact=exact)
+    w.grad = b.grad = None   # zero_grad(set_to_none=True), as Value.backward() accepts it
+    program.backward([[1.0], [3.0]], reduction="sum")
+    assert (w.grad, b.grad) == (4.0, 2.0)
+
+
 def test_data_dependent_python_control_flow_is_frozen_at_trace_time():
     def f(x):
         return x * 2 if x.data > 0 else x * -3  # a Python branch: decided once, while tracing

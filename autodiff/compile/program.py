@@ -124,7 +124,7 @@ class Program:
                 totals = totals / size
                 total /= size
         for p, g in zip(self.parameters, totals.tolist()):
-            p.grad += g
+            p.grad = g if p.grad is None else p.grad + g   # None counts as 0, as in backward()
         return total
 
     def gradients(self, batch) -> np.ndarray:
