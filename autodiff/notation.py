@@ -426,7 +426,7 @@ def notation(op: Op) -> Expr:
 def definition(op: Op, inputs: Sequence[Expr]) -> Expr:
     """The op applied to these input trees: mul on (w5, out_h1) is w5·out_h1; the n-ary sum adds them."""
     if op.arity is None:
-        return Add(tuple(inputs))
+        return Add(tuple(inputs)) if inputs else Num(0.0)   # Σ of nothing is 0
     return substitute(notation(op), dict(zip(op.inputs, inputs)))
 
 
@@ -717,6 +717,8 @@ def definition_piece(op: Op, inputs: Sequence[tuple]) -> tuple:
     prints only the op itself, never its operands again.
     """
     if op.arity is None:
+        if not inputs:
+            return number_piece(0.0)   # Σ of nothing is 0
         return _UNICODE.sum([(False, p) for p in inputs])
     compiled = _COMPILED.get(op)
     if compiled is None:

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autodiff import Constant, Graph, Parameter, Step, Steps, Term, Value, format_number, trace
+from autodiff import (Constant, Graph, Parameter, Step, Steps, Term, Value, explain, format_number,
+                      trace)
 from autodiff.notation import Mul, Name, evaluate, render
 from autodiff.tracing import HTML_ROWS, NAME_LIMIT
 from random_programs import programs, run
@@ -323,6 +324,16 @@ def test_a_label_that_looks_like_an_index_never_shares_its_name():
     assert len(set(names)) == len(names)
     assert graph.name(a) == "n1" and graph.name(b) == "n1'"
     assert str(graph).splitlines()[2].split()[:3] == ["n1·n1'", "=", "mul(n1,"]
+
+
+def test_a_sum_of_nothing_reads_as_0():
+    x = Value(1.5, label="x")
+    empty = Value.sum([])
+    out = empty * x
+    graph = trace(out)
+    assert (graph.name(empty), graph.name(out), graph.definition(empty)) == ("0", "0·x", "0")
+    assert str(graph).splitlines()[0].split() == ["0", "=", "sum()", "#", "0"]
+    assert str(explain(out, x)).splitlines()[-1] == "∂(0·x)/∂x = 0"
 
 
 def test_constants_are_referred_to_by_value():
