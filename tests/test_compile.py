@@ -96,7 +96,7 @@ def recipes(draw, ops, values):
         name = draw(st.sampled_from(ops))
         arity = OPS[name].arity
         if arity is None:
-            arity = draw(st.integers(1, 4))
+            arity = draw(st.integers(0, 4))   # Value.sum([]) is 0.0
         elif name in TAKES_NUMBER:
             arity = 1
         parents = draw(st.lists(st.integers(0, n_leaves + k - 1), min_size=arity, max_size=arity))
@@ -512,6 +512,21 @@ def test_gradients_accumulate_into_grad_like_backward():
     program.backward([[1.0], [3.0]])
     program.backward([[1.0], [3.0]], reduction="sum")
     assert w.grad == 2.0 + 4.0
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_a_sum_of_nothing_is_0_next_to_sums_of_something(exact):
+    # grouped with w + v, the empty Σ once read the next sum's first term (or raised IndexError)
+    x, w, v = Value(1.0, label="x"), Parameter(2.0, label="w"), Parameter(3.0, label="v")
+    out = (Value.sum([]) + x) * (v + w) + Value.sum([])
+    program = trace(out).compile([x], exact=exact)
+    assert program([[1.0], [-2.0]]).tolist() == [5.0, -10.0]
+    assert program.gradients([[1.0]]).tolist() == [[5.0]]
+    program.backward([[1.0], [-2.0]], reduction="sum")
+    assert (w.grad, v.grad) == (-1.0, -1.0)
+    empty, both = Value.sum([]), Value.sum([v, w])   # one group of sums, the empty one first
+    out = (empty.exp() + both.exp()) * x
+    assert trace(out).compile([x], exact=exact)([[1.0]]).tolist() == [out.data]   # was e³ + e⁵
 
 
 @pytest.mark.parametrize("exact", [False, True])

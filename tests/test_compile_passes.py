@@ -109,6 +109,13 @@ def test_value_sum_starts_from_zero_and_a_chain_does_not(leaves):
     assert (1.0, "", "0.0") in terms(linear(python_sum)[0])
 
 
+def test_a_sum_of_nothing_becomes_the_number_0(leaves):
+    xs, ws = leaves
+    graph = flatten_add_chains(graph_of((Value.sum([]) + xs[0]) * (ws[0] + ws[1]), xs[:1]))
+    (empty,) = [n for n in graph.nodes if n.source is not None and n.source.op == "sum"]
+    assert (empty.kind, empty.value, empty.uniform) == (LEAF, 0.0, True)
+
+
 def test_micrograds_neuron_and_value_sum_flatten_to_the_same_terms(leaves):
     xs, ws = leaves
     b = Parameter(0.0, label="b")

@@ -21,7 +21,7 @@ applies none of them.
 
 from __future__ import annotations
 
-from .ir import LINEAR, OP, Node, ProgramGraph, Term
+from .ir import LEAF, LINEAR, OP, Node, ProgramGraph, Term
 
 SIGNS = {"add": (1.0, 1.0), "sub": (1.0, -1.0)}
 
@@ -72,9 +72,12 @@ def flatten_add_chains(graph: ProgramGraph) -> ProgramGraph:
                             sign = -sign
                             absorbed.add(arg)
                 terms.append(Term(node, None, sign))
-        root.kind, root.op, root.args = LINEAR, None, ()
-        root.terms, root.from_zero = tuple(terms), from_zero
-        made += 1
+        root.op, root.args = None, ()
+        if terms:
+            root.kind, root.terms, root.from_zero = LINEAR, tuple(terms), from_zero
+            made += 1
+        else:   # Σ of nothing: the number 0.0 (a sum over no rows has nothing to run on)
+            root.kind, root.value = LEAF, 0.0
     graph.keep_reachable()
     if made:
         graph.notes.append(f"flatten_add_chains: {made + len(absorbed & sums):,} +, − and Σ "
