@@ -490,10 +490,13 @@ def format_number(x: float, digits: int = 9) -> str:
     """A number as the lecture prints it: `digits` decimals, trailing zeros dropped.
 
     A nonzero number too small for that many decimals keeps `digits` significant digits instead,
-    so a gradient of 1e-5 never shows as 0.
+    so a gradient of 1e-5 never shows as 0; so does a number of 16 digits or more before the
+    point, whose later digits are not the float's (1e300 is not written with 301 digits).
 
     >>> format_number(0.7413650695523157), format_number(0.4), format_number(-1.5e-12)
     ('0.74136507', '0.4', '-1.5e-12')
+    >>> format_number(123456789.5), format_number(1e300)
+    ('123456789.5', '1e+300')
     """
     if type(x) is not float:
         x = x.data if isinstance(x, Value) else check_number(x, "format_number() x")
@@ -501,6 +504,8 @@ def format_number(x: float, digits: int = 9) -> str:
         check_int(digits, "format_number() digits", low=0, high=MAX_DIGITS)
     if x != x or x in (math.inf, -math.inf):
         return repr(x)
+    if not -1e15 < x < 1e15:
+        return f"{x:.{digits}g}"
     text = f"{x:.{digits}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
