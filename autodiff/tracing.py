@@ -4,7 +4,7 @@
 `Graph.backward()` runs the ordinary backward sweep and returns what each step of it did, with the
 numbers and formulas a hand derivation writes: the gradient arriving at a node, each local
 derivative with its formula from the op table (∂out_o1/∂net_o1 = out_o1(1 − out_o1) = 0.186815602),
-and each contribution `grad × local` added to a parent.
+and each contribution added to a parent (`grad × local`, or what the row's vjp passes).
 
 Every node has a name: its label when that is unique in the graph; else, for a node an op made, its
 expression when that is short (`w3·i1`, `0.01 − out_o1`, `(0.01 − out_o1)²`: at most `NAME_LIMIT`
@@ -29,14 +29,18 @@ NAME_LIMIT = 24         # characters: a longer expression names its node n<k> in
 HTML_ROWS = 500         # rows a notebook table shows; the rest are counted, not drawn
 
 
-
 @dataclass(slots=True, eq=False)
 class Term:
-    """What one step passed to one parent: contribution = grad × local, and local's formula."""
+    """What one step passed to one parent: the contribution, the local derivative and its formula.
+
+    The contribution is grad × local, except for a row with a vjp, which computes it otherwise
+    (`autodiff.ops`): a closed relu passes exactly 0 even when grad is inf, and a quotient rule
+    divides rather than multiply by a reciprocal that overflows.
+    """
 
     parent: Value
     local: float            # ∂node/∂parent
-    contribution: float     # grad × local, added to the parent's gradient
+    contribution: float     # what was added to the parent's gradient (see above)
     grad: float             # the gradient that arrived at the node
     node_name: str
     parent_name: str
