@@ -21,7 +21,10 @@ graph:
   numbers), at most 8 × `limit` quantities in all, and sympy only sees formulas of bounded size.
 
 The total is computed from the derivation's own numbers, as a hand derivation would; it equals the
-backward pass's gradient up to rounding (the two add and multiply in different orders).
+backward pass's gradient up to rounding (the two add and multiply in different orders) wherever
+every local derivative is finite. Where one is infinite, its product with a 0 reads nan here, while
+the backward pass may give 0 or inf: its relu, step and quotient rules pass a gradient on without
+multiplying by the local derivative (`autodiff.ops`, vjp).
 """
 
 from __future__ import annotations
