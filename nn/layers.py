@@ -86,7 +86,9 @@ class Neuron(Module):
 
     def forward(self, x: Sequence) -> Value:
         """activation(Σ wᵢxᵢ + b) for one input vector of numbers or Values."""
-        xs = _inputs(x, self.nin, "Neuron")
+        return self._forward(_inputs(x, self.nin, "Neuron"))
+
+    def _forward(self, xs: list[Value]) -> Value:
         return self._act(Value.sum([w * xi for w, xi in zip(self.w, xs)] + [self.b]))
 
     def set_weights(self, weights: Sequence, bias: float | None = None) -> None:
@@ -142,7 +144,8 @@ class Layer(Module):
     def forward(self, x: Sequence) -> list[Value]:
         """Each neuron's output for one input vector, as a list (also when nout is 1)."""
         xs = _inputs(x, self.nin, "Layer")
-        return [neuron(xs) for neuron in self.neurons]
+        # checked once here, not once more by each neuron
+        return [neuron._forward(xs) for neuron in self.neurons]
 
     def set_weights(self, weights: Sequence, biases: float | Sequence | None = None) -> None:
         """Set each neuron's weights from nout rows of nin numbers; `biases` is one number for
