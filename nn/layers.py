@@ -45,6 +45,13 @@ def _size(count: int, limit_of: str, what: str) -> int:
     return count
 
 
+def _checked_nin(nin, prefix: str) -> int:
+    """A neuron's number of inputs, checked: with its bias, within nn's limit on parameters."""
+    nin = check_count(nin, f"{prefix}nin", MAX_PARAMETERS)
+    _size(nin + 1, "a neuron has nin + 1", f"{prefix}nin={nin} and a bias")
+    return nin
+
+
 class Neuron(Module):
     """One neuron: activation(Σ wᵢxᵢ + b), where the sum is ONE node of the graph.
 
@@ -72,9 +79,8 @@ class Neuron(Module):
 
     @classmethod
     def _checked_config(cls, config: dict, prefix: str) -> dict[str, Any]:
-        nin = check_count(config["nin"], f"{prefix}nin", MAX_PARAMETERS)
-        _size(nin + 1, "a neuron has nin + 1", f"{prefix}nin={nin} and a bias")
-        return {"nin": nin, "activation": canonical(config["activation"], f"{prefix}activation")}
+        return {"nin": _checked_nin(config["nin"], prefix),
+                "activation": canonical(config["activation"], f"{prefix}activation")}
 
     @staticmethod
     def _parameter_count(config: dict) -> int:
