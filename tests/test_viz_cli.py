@@ -58,6 +58,23 @@ def test_a_name_used_for_the_output_is_kept_for_the_variable(capsys):
     assert out.splitlines() == ["out = 3", "∂out/∂f = 2", "∂out/∂unused = 0   (not in the expression)"]
 
 
+def test_the_output_is_named_by_a_name_no_variable_has(capsys):
+    status, out, err = run(capsys, "f + out + result + _f", "--at", "f=1", "--at", "out=2", "--at", "result=3",
+                           "--at", "_f=4")
+    assert (status, err) == (0, "")
+    name = out.splitlines()[0].partition(" = ")[0]
+    assert name not in ("f", "out", "result", "_f") and name.isidentifier()
+    assert out.splitlines() == [f"{name} = 10"] + [f"∂{name}/∂{v} = 1" for v in ("f", "out", "result", "_f")]
+
+
+def test_an_expression_that_is_one_variable_leaves_the_variable_its_name(capsys):
+    for expr in ("x", "+x"):
+        status, out, err = run(capsys, expr, "--at", "x=2", "--explain", "x")
+        assert (status, err) == (0, "")
+        assert out.splitlines()[:2] == ["x = 2", "∂x/∂x = 1"], "the value of x is x, not a renamed x"
+        assert "∂f/∂f" not in out
+
+
 def test_engine_arithmetic_not_python(capsys):
     status, out, _ = run(capsys, "x / 0", "--at", "x=1")
     assert status == 0 and out.splitlines()[0] == "f = inf"

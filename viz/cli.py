@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import itertools
 import keyword
 import math
 import re
@@ -368,6 +369,12 @@ def _explained(names: list[str], variables: dict[str, Value], used: set[Value]) 
     return chosen
 
 
+def _output_name(variables: dict[str, Value]) -> str:
+    """What the output is called: f, or if a variable has that name out, result, f_1, f_2, ..."""
+    names = itertools.chain(("f", "out", "result"), (f"f_{k}" for k in itertools.count(1)))
+    return next(name for name in names if name not in variables)
+
+
 def _check_argv(argv: Any, name: str) -> list[str]:
     if not isinstance(argv, (list, tuple)) or not all(isinstance(word, str) for word in argv):
         raise TypeError(f"{name} must be a list of str (the words of a command line), got {describe(argv)}")
@@ -401,7 +408,8 @@ def run(argv: list[str]) -> int:
     if args.lr is not None and not steps_path:
         raise Rejected("--lr adds the update frames of the --steps page; give --steps FILE.html as well")
     out, variables = parse(args.expr, values)
-    out.label = next(name for name in ("f", "out", "result", "_f") if name not in variables)
+    if out not in variables.values():   # an expression that is one variable keeps that variable's name
+        out.label = _output_name(variables)
     graph = trace(out)
     explained = _explained(args.explain, variables, set(graph.nodes))
     if steps_path:
