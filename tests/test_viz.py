@@ -284,6 +284,21 @@ def test_render_rejects_unknown_extension_before_writing(lecture, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_symlink_loop_or_a_dangling_symlink_is_refused_before_drawing(lecture, tmp_path, monkeypatch):
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("dot ran before the path was checked")
+
+    monkeypatch.setattr("viz.files.run_dot", no_drawing)
+    (tmp_path / "a.svg").symlink_to("b.svg")
+    (tmp_path / "b.svg").symlink_to("a.svg")
+    (tmp_path / "dangling.svg").symlink_to(tmp_path / "gone" / "target.svg")
+    with pytest.raises(ValueError, match=r"render\(\) path: cannot write '.*a.svg': its symlinks form a loop"):
+        viz.render(lecture[0], tmp_path / "a.svg")
+    with pytest.raises(ValueError, match=rf"folder '{re.escape(str(tmp_path / 'gone'))}' does not exist"):
+        viz.render(lecture[0], tmp_path / "dangling.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.svg", "b.svg", "dangling.svg"]
+
+
 def test_missing_dot_says_how_to_install_and_leaves_the_dot_file(lecture, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", "")
     target = tmp_path / "graph.svg"

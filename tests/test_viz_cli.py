@@ -183,6 +183,36 @@ def test_out_at_a_folder_a_device_or_an_empty_path_is_refused(capsys, tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.svg", "pipe.svg"]
 
 
+def test_out_at_a_symlink_loop_is_refused_in_one_line(capsys, tmp_path):
+    (tmp_path / "a.svg").symlink_to("b.svg")
+    (tmp_path / "b.svg").symlink_to("a.svg")
+    for option, name in (("--out", "a.svg"), ("--steps", "a.html")):
+        if option == "--steps":
+            (tmp_path / "a.html").symlink_to("b.html")
+            (tmp_path / "b.html").symlink_to("a.html")
+        status, out, err = run(capsys, "x*x", "--at", "x=2", option, str(tmp_path / name))
+        assert (status, out) == (2, "")
+        assert err.count("\n") == 1 and "its symlinks form a loop" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "a.svg", "b.html", "b.svg"]
+
+
+def test_a_path_replaced_by_a_fifo_after_the_check_fails_in_one_line(capsys, tmp_path, monkeypatch):
+    """Between the check and the write another process may put a FIFO at the path: exit 1, one line."""
+    import viz.files
+
+    real = viz.files.write_atomic
+
+    def swapped_first(path, data):
+        Path(path).unlink(missing_ok=True)
+        os.mkfifo(path)
+        real(path, data)
+
+    monkeypatch.setattr(viz.files, "write_atomic", swapped_first)
+    status, out, err = run(capsys, "x*x", "--at", "x=2", "--out", str(tmp_path / "g.svg"))
+    assert (status, out) == (1, "")
+    assert err.count("\n") == 1 and "it is a FIFO" in err and "nothing was left written" in err
+
+
 @pytest.mark.parametrize("folder", ["/proc", "/proc/self", "/sys"])
 def test_a_folder_no_file_can_be_created_in_is_refused_and_nothing_is_left(folder, capsys, tmp_path):
     if not Path(folder).is_dir():

@@ -434,6 +434,8 @@ def run(argv: list[str]) -> int:
     except OSError as error:
         raise Failed(f"could not write {visible(str(error.filename))!r}: {error.strerror or error}; "
                      f"nothing was left written") from None
+    except ValueError as error:     # the path became a folder or a device after it was checked
+        raise Failed(f"{error}; nothing was left written") from None
     print(f"{out.label} = {format_number(out.data)}")
     if args.print_steps:
         print("backward pass, one step per node from the output back:")
