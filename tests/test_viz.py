@@ -299,6 +299,20 @@ def test_a_symlink_loop_or_a_dangling_symlink_is_refused_before_drawing(lecture,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.svg", "b.svg", "dangling.svg"]
 
 
+def test_save_frames_into_a_symlink_loop_is_refused_before_drawing(lecture, tmp_path, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the frames were drawn before the folder was checked")
+
+    monkeypatch.setattr("viz.steps.sweep", no_work)
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    for folder in (tmp_path / "a", tmp_path / "a" / "frames"):
+        with pytest.raises(ValueError, match=r"save_frames\(\) folder: cannot write into .*: the symlinks of "
+                                             r".* form a loop"):
+            viz.save_frames(lecture[0], folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
 def test_missing_dot_says_how_to_install_and_leaves_the_dot_file(lecture, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", "")
     target = tmp_path / "graph.svg"

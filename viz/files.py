@@ -110,6 +110,9 @@ def checked_folder(folder: Any, name: str = "folder") -> Path:
     shown = check_path(folder, name)
     existing = Path(os.path.realpath(shown))
     while not existing.exists():
+        if existing.is_symlink():   # realpath stops where links go round in a circle
+            raise ValueError(f"{name}: cannot write into {shown!r}: the symlinks of "
+                             f"{os.fspath(existing)!r} form a loop")
         existing = existing.parent
     if not existing.is_dir():
         what = "it is" if existing == Path(os.path.realpath(shown)) else f"{os.fspath(existing)!r} is"
