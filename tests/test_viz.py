@@ -659,6 +659,19 @@ def test_number_format_text_is_escaped_and_must_be_text(lecture, tmp_path):
         viz.draw(E, number_format=lambda value: 0.5)
 
 
+def test_text_that_looks_like_markup_is_never_read_as_a_graphviz_html_label(tmp_path):
+    """A DOT string written <…> would be an HTML-like label: an edge label made of a number format's
+    text (and a name) is shown as written, not read as markup (nor refused by dot)."""
+    x = Value(2.0, "<x")
+    y = x * x + x
+    y.label = "<y"
+    y.backward()
+    svg = viz.render(y, tmp_path / "g.svg", edge_labels=True, number_format=lambda value: "<TABLE>")
+    assert "<TABLE>" in svg_texts(svg) and "<x" in svg_texts(svg)
+    svg = viz.render(y, tmp_path / "h.svg", edge_labels=True, number_format=lambda value: f"{value:g}>")
+    assert "= 2>" in svg_texts(svg)
+
+
 # --- issue 11: the paths to a node, local derivatives on the edges, parameter updates --------------------
 
 def edge_statements(source):
