@@ -488,6 +488,8 @@ def chain_of_products(label, links=20):
     ("wide sum", wide_sum, 2000),
     ("long labels", lambda: chain_of_products("x" * 3000), 2000),
     ("hostile labels", lambda: chain_of_products("a\x00<b>&#1;\\G\ud800\u202e"), 2000),
+    # each written longer in DOT than on screen: &amp;, a doubled backslash, an escaped quote
+    ("labels of escaped characters", lambda: chain_of_products("&\\\"" * 1000), 2000),
 ])
 def test_the_size_estimate_follows_the_frames_actually_drawn(name, build, max_nodes):
     from viz.steps import estimate, frames
