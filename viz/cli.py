@@ -161,7 +161,7 @@ class _Builder:
         literal = node.operand if isinstance(node, ast.UnaryOp) else node
         if isinstance(literal, ast.Constant) and isinstance(literal.value, (int, float)) \
                 and not isinstance(literal.value, bool) and abs(literal.value) > MAX_EXPONENT:
-            raise Rejected(f"exponent {literal.value!r:.30} is larger than {MAX_EXPONENT} in size")
+            raise Rejected(f"exponent {self.segment(node)} is larger than {MAX_EXPONENT} in size")
 
     def _call(self, node: ast.Call) -> Value:
         func = node.func
