@@ -7,6 +7,7 @@ around it only shuffles, steps the optimizer and keeps score.
 from __future__ import annotations
 
 import html
+import io
 import random
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -88,14 +89,14 @@ class History:
         itself, in a script call `.savefig(path)`.
         """
         try:
-            from matplotlib.figure import Figure
+            figure_class = _figure_class()
         except ImportError:
             raise ImportError("History.plot() needs matplotlib, an optional extra: "
                               "pip install matplotlib (or pip install 'backprop-lens[extras]')") from None
         if not self.loss:
             raise ValueError("History.plot() has nothing to draw: the history has no epochs")
         panels = 2 if self._has_accuracy() else 1
-        figure = Figure(figsize=(4.5 * panels, 3.2), layout="constrained")
+        figure = figure_class(figsize=(4.5 * panels, 3.2), layout="constrained")
         axes = figure.subplots(1, panels, squeeze=False)[0]
         epochs = list(range(1, len(self) + 1))
         axes[0].plot(epochs, self.loss, color="tab:blue")
@@ -105,6 +106,23 @@ class History:
             axes[1].plot([e for e, _ in kept], [a for _, a in kept], color="tab:green")
             axes[1].set(title="training accuracy", xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02))
         return figure
+
+
+def _figure_class() -> type:
+    """A matplotlib Figure that shows itself as a picture in a notebook.
+
+    Made without pyplot (so no global figure is left open), a Figure has no canvas a notebook
+    draws: it would show as '<Figure size …>'. This one gives IPython's display protocol a PNG.
+    """
+    from matplotlib.figure import Figure
+
+    class PlotFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png")
+            return buffer.getvalue()
+
+    return PlotFigure
 
 
 def batch_loss(model: Module, xs: Sequence[list], ts: Sequence, loss: str | Callable) -> tuple[float, list]:
