@@ -304,6 +304,14 @@ def test_an_expression_may_start_with_a_minus_sign(expr, value, capsys):
         assert out.splitlines()[0] == f"f = {value}"
 
 
+def test_an_option_takes_the_next_word_even_when_it_starts_with_a_minus_sign(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, "x*x", "--at", "x=2", "--out", "-g.svg", "--steps", "--s.html")
+    assert (status, err) == (0, "")
+    assert out.splitlines()[-2:] == ["wrote -g.svg", "wrote --s.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["--s.html", "-g.svg"]
+
+
 def test_an_option_shaped_word_is_an_unknown_option_not_an_expression(capsys):
     status, out, err = run(capsys, "--x", "--at", "x=1")
     assert status == 2 and "unknown option '--x'" in err and "goes after --" in err

@@ -315,7 +315,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _expression_last(argv: list[str]) -> list[str]:
     """argv with an expression that starts with '-' (as in '-x*w') moved behind '--', where argparse reads
-    it as the expression instead of an unknown option. A word shaped like --name must be an option."""
+    it as the expression instead of an unknown option, and each option that takes a value joined to it
+    (--out=-g.svg). A word shaped like --name must be an option."""
     kept, expression, k = [], [], 0
     while k < len(argv):
         word = argv[k]
@@ -323,7 +324,8 @@ def _expression_last(argv: list[str]) -> list[str]:
             kept.extend(argv[k:])
             break
         if word in VALUED:
-            kept.extend(argv[k:k + 2])
+            # joined, so argparse takes the value even when it starts with - (--out -g.svg)
+            kept.append(f"{word}={argv[k + 1]}" if k + 1 < len(argv) else word)
             k += 2
             continue
         if _OPTION_LIKE.fullmatch(word) and word.partition("=")[0] not in VALUED + FLAGS:
