@@ -45,6 +45,13 @@ def _size(count: int, limit_of: str, what: str) -> int:
     return count
 
 
+def _checked_nin(nin, prefix: str) -> int:
+    """A neuron's number of inputs, checked: with its bias, within nn's limit on parameters."""
+    nin = check_count(nin, f"{prefix}nin", MAX_PARAMETERS)
+    _size(nin + 1, "a neuron has nin + 1", f"{prefix}nin={nin} and a bias")
+    return nin
+
+
 class Neuron(Module):
     """One neuron: activation(Σ wᵢxᵢ + b), where the sum is ONE node of the graph.
 
@@ -72,9 +79,8 @@ class Neuron(Module):
 
     @classmethod
     def _checked_config(cls, config: dict, prefix: str) -> dict[str, Any]:
-        nin = check_count(config["nin"], f"{prefix}nin", MAX_PARAMETERS)
-        _size(nin + 1, "a neuron has nin + 1", f"{prefix}nin={nin} and a bias")
-        return {"nin": nin, "activation": canonical(config["activation"], f"{prefix}activation")}
+        return {"nin": _checked_nin(config["nin"], prefix),
+                "activation": canonical(config["activation"], f"{prefix}activation")}
 
     @staticmethod
     def _parameter_count(config: dict) -> int:
@@ -86,7 +92,9 @@ class Neuron(Module):
 
     def forward(self, x: Sequence) -> Value:
         """activation(Σ wᵢxᵢ + b) for one input vector of numbers or Values."""
-        xs = _inputs(x, self.nin, "Neuron")
+        return self._forward(_inputs(x, self.nin, "Neuron"))
+
+    def _forward(self, xs: list[Value]) -> Value:
         return self._act(Value.sum([w * xi for w, xi in zip(self.w, xs)] + [self.b]))
 
     def set_weights(self, weights: Sequence, bias: float | None = None) -> None:
@@ -142,7 +150,8 @@ class Layer(Module):
     def forward(self, x: Sequence) -> list[Value]:
         """Each neuron's output for one input vector, as a list (also when nout is 1)."""
         xs = _inputs(x, self.nin, "Layer")
-        return [neuron(xs) for neuron in self.neurons]
+        # checked once here, not once more by each neuron
+        return [neuron._forward(xs) for neuron in self.neurons]
 
     def set_weights(self, weights: Sequence, biases: float | Sequence | None = None) -> None:
         """Set each neuron's weights from nout rows of nin numbers; `biases` is one number for

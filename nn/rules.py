@@ -20,7 +20,8 @@ from autodiff import Parameter
 from autodiff.arguments import (check_bool, check_choice, check_count, check_real, check_reals,
                                 check_table, describe, is_int, is_real, is_sequence)
 
-from .module import MAX_PARAMETERS, Module
+from .layers import Neuron, _checked_nin
+from .module import Module
 
 MODES = ("online", "batch")
 
@@ -95,19 +96,12 @@ class _Linear(Module):
 
     @classmethod
     def _checked_config(cls, config: dict, prefix: str) -> dict[str, Any]:
-        nin = check_count(config["nin"], f"{prefix}nin", MAX_PARAMETERS)
-        if nin + 1 > MAX_PARAMETERS:
-            raise ValueError(f"{prefix}nin={nin} and a bias make {nin + 1:,} parameters; nn builds "
-                             f"at most {MAX_PARAMETERS:,}")
-        return {"nin": nin, "lr": check_real(config["lr"], f"{prefix}lr", low=0, low_open=True)}
+        return {"nin": _checked_nin(config["nin"], prefix),
+                "lr": check_real(config["lr"], f"{prefix}lr", low=0, low_open=True)}
 
-    @staticmethod
-    def _parameter_count(config: dict) -> int:
-        return config["nin"] + 1
-
-    @staticmethod
-    def _parameter_names(config: dict) -> list[str]:
-        return [f"w.{i}" for i in range(config["nin"])] + ["b"]
+    # w and b, named as a Neuron's
+    _parameter_count = staticmethod(Neuron._parameter_count)
+    _parameter_names = staticmethod(Neuron._parameter_names)
 
     def _who(self, method: str) -> str:
         return f"{type(self).__name__}.{method}()"

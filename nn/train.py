@@ -7,11 +7,12 @@ around it only shuffles, steps the optimizer and keeps score.
 from __future__ import annotations
 
 import html
+import io
 import random
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from autodiff import Value, no_grad
+from autodiff import Parameter, Value, no_grad
 from autodiff.arguments import (check_bool, check_callable, check_count, check_instance, check_real,
                                 check_reals, check_seed, check_table, describe, is_int, is_real,
                                 is_sequence)
@@ -88,14 +89,14 @@ class History:
         itself, in a script call `.savefig(path)`.
         """
         try:
-            from matplotlib.figure import Figure
+            figure_class = _figure_class()
         except ImportError:
             raise ImportError("History.plot() needs matplotlib, an optional extra: "
                               "pip install matplotlib (or pip install 'backprop-lens[extras]')") from None
         if not self.loss:
             raise ValueError("History.plot() has nothing to draw: the history has no epochs")
         panels = 2 if self._has_accuracy() else 1
-        figure = Figure(figsize=(4.5 * panels, 3.2), layout="constrained")
+        figure = figure_class(figsize=(4.5 * panels, 3.2), layout="constrained")
         axes = figure.subplots(1, panels, squeeze=False)[0]
         epochs = list(range(1, len(self) + 1))
         axes[0].plot(epochs, self.loss, color="tab:blue")
@@ -105,6 +106,23 @@ class History:
             axes[1].plot([e for e, _ in kept], [a for _, a in kept], color="tab:green")
             axes[1].set(title="training accuracy", xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02))
         return figure
+
+
+def _figure_class() -> type:
+    """A matplotlib Figure that shows itself as a picture in a notebook.
+
+    Made without pyplot (so no global figure is left open), a Figure has no canvas a notebook
+    draws: it would show as '<Figure size …>'. This one gives IPython's display protocol a PNG.
+    """
+    from matplotlib.figure import Figure
+
+    class PlotFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png")
+            return buffer.getvalue()
+
+    return PlotFigure
 
 
 def batch_loss(model: Module, xs: Sequence[list], ts: Sequence, loss: str | Callable) -> tuple[float, list]:
@@ -123,11 +141,14 @@ def batch_loss(model: Module, xs: Sequence[list], ts: Sequence, loss: str | Call
             raise ValueError(f"batch_loss() {name} must hold at least one sample, got an empty list")
     if len(xs) != len(ts):
         raise ValueError(f"batch_loss() xs has {len(xs)} samples but ts has {len(ts)} targets")
-    return _batch_loss(model, xs, ts, loss)
+    return _batch_loss(model.parameters(), model, xs, ts, loss)
 
 
-def _batch_loss(model: Module, xs, ts, loss: Callable) -> tuple[float, list]:
-    model.zero_grad()
+def _batch_loss(params: list[Parameter], model: Module, xs, ts, loss: Callable) -> tuple[float, list]:
+    # the model's parameters as fit lists them once: walking the model for them on every batch
+    # took a third of a one-sample step
+    for param in params:
+        param.grad = 0.0
     outputs = [model(x) for x in xs]
     total = Value.sum([loss(y, t) for y, t in zip(outputs, ts)]) / len(xs)
     total.backward()
@@ -172,10 +193,11 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer: Optimizer 
     seed = check_seed(seed, "fit() seed")
     verbose = check_bool(verbose, "fit() verbose")
     compiled = check_bool(compiled, "fit() compiled")
+    params = model.parameters()
     if optimizer is None:
-        optimizer = SGD(model.parameters(), lr=0.1)
+        optimizer = SGD(params, lr=0.1)
     else:
-        _check_optimizer(optimizer, model)
+        _check_optimizer(optimizer, params)
     with no_grad():
         probe = model(rows[0])
         if not (isinstance(probe, Value) or isinstance(probe, list)
@@ -193,7 +215,7 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer: Optimizer 
     replay = None
     if compiled:
         replay = CompiledLoss(model, loss_fn, len(rows[0]), targets,
-                              lambda xs, ts: _batch_loss(model, xs, ts, loss_fn))
+                              lambda xs, ts: _batch_loss(params, model, xs, ts, loss_fn))
     order = list(range(len(rows)))
     rng = random.Random(seed)
     history = History()
@@ -205,7 +227,7 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer: Optimizer 
         for start in range(0, len(rows), size):
             batch = order[start:start + size]
             if replay is None:
-                value, outputs = _batch_loss(model, [rows[i] for i in batch],
+                value, outputs = _batch_loss(params, model, [rows[i] for i in batch],
                                              [targets[i] for i in batch], loss_fn)
             else:
                 value, outputs = replay(table[batch], [targets[i] for i in batch])
@@ -219,11 +241,11 @@ def fit(model: Module, X, y, loss: str | Callable = "mse", optimizer: Optimizer 
     return history
 
 
-def _check_optimizer(optimizer, model: Module) -> None:
+def _check_optimizer(optimizer, params: list[Parameter]) -> None:
     check_instance(optimizer, "fit() optimizer", Optimizer,
                    "an nn.Optimizer over the model's parameters, such as nn.SGD(model.parameters(), "
                    "lr=0.1), or None")
-    mine = {id(p) for p in model.parameters()}
+    mine = {id(p) for p in params}
     if not any(id(p) in mine for p in optimizer.params):
         raise ValueError(f"fit() optimizer updates none of the model's parameters, so training "
                          f"would change nothing; build it from model.parameters()")

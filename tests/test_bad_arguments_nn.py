@@ -12,8 +12,6 @@ from __future__ import annotations
 import inspect
 import random
 import re
-import signal
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -22,6 +20,7 @@ import pytest
 import nn
 import nn.data
 from autodiff import Value
+from deadline import deadline
 
 BAD = {
     "None": None,
@@ -236,24 +235,6 @@ ROWS: list[Row] = [
 EXEMPT = {
     ("Module.forward()", "x"): "abstract: each module's own forward has rows",
 }
-
-
-@contextmanager
-def deadline(seconds: float):
-    """A bad size must be refused at once, not make the call run (nearly) forever."""
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    if not hasattr(signal, "setitimer"):
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 CASES = [pytest.param(r, value, id=f"{r.site} {r.argument}={label}")

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 import nn
 from autodiff import atomic
 from autodiff.atomic import write_atomic
+from deadline import deadline
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_posix = pytest.mark.skipif(os.name != "posix", reason="symlinks, FIFOs and modes are POSIX's")
@@ -372,17 +372,3 @@ def test_a_fifo_named_like_a_temporary_does_not_stop_a_save(tmp_path):
     with deadline(5):
         write_atomic(tmp_path / "model.json", "x")
     assert (tmp_path / "model.json").read_text() == "x" and stat.S_ISFIFO(os.lstat(trap).st_mode)
-
-
-@contextmanager
-def deadline(seconds: float):
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

@@ -2,12 +2,11 @@
 
 import json
 import os
-import signal
-from contextlib import contextmanager
 
 import pytest
 
 import nn
+from deadline import deadline
 from nn.module import FORMAT, VERSION
 
 INPUTS = [[0.3, -1.2], [2.0, 0.5], [-0.7, 0.0]]
@@ -405,21 +404,6 @@ def test_a_user_module_is_loaded_by_building_it_and_calling_load(tmp_path):
     assert fresh.state_dict() == Pair().state_dict()
     with pytest.raises(ValueError, match=r"holds Pair\(width=2\), but the model is Pair\(width=3\)"):
         Pair(3).load(tmp_path / "pair.json")
-
-
-@contextmanager
-def deadline(seconds: float):
-    """Fail instead of hanging: opening a FIFO for reading waits for a writer forever."""
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")

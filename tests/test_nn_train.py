@@ -267,6 +267,16 @@ def test_history_plot_draws_loss_and_accuracy():
         nn.History().plot()
 
 
+def test_history_plot_shows_as_a_picture_in_a_notebook():
+    """A notebook shows what a cell returns through IPython's formatters; a Figure made without
+    pyplot gave them no picture, only the text '<Figure size 450x320 with 1 Axes>'."""
+    pytest.importorskip("matplotlib")
+    formatters = pytest.importorskip("IPython.core.formatters")
+    figure = nn.History(loss=[0.75, 0.5], accuracy=[0.5, 1.0]).plot()
+    png = formatters.PNGFormatter()(figure)
+    assert png is not None and png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_history_plot_without_matplotlib_says_how_to_install_it(monkeypatch):
     import sys
 

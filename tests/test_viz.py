@@ -284,6 +284,35 @@ def test_render_rejects_unknown_extension_before_writing(lecture, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_symlink_loop_or_a_dangling_symlink_is_refused_before_drawing(lecture, tmp_path, monkeypatch):
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("dot ran before the path was checked")
+
+    monkeypatch.setattr("viz.files.run_dot", no_drawing)
+    (tmp_path / "a.svg").symlink_to("b.svg")
+    (tmp_path / "b.svg").symlink_to("a.svg")
+    (tmp_path / "dangling.svg").symlink_to(tmp_path / "gone" / "target.svg")
+    with pytest.raises(ValueError, match=r"render\(\) path: cannot write '.*a.svg': its symlinks form a loop"):
+        viz.render(lecture[0], tmp_path / "a.svg")
+    with pytest.raises(ValueError, match=rf"folder '{re.escape(str(tmp_path / 'gone'))}' does not exist"):
+        viz.render(lecture[0], tmp_path / "dangling.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.svg", "b.svg", "dangling.svg"]
+
+
+def test_save_frames_into_a_symlink_loop_is_refused_before_drawing(lecture, tmp_path, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the frames were drawn before the folder was checked")
+
+    monkeypatch.setattr("viz.steps.sweep", no_work)
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    for folder in (tmp_path / "a", tmp_path / "a" / "frames"):
+        with pytest.raises(ValueError, match=r"save_frames\(\) folder: cannot write into .*: the symlinks of "
+                                             r".* form a loop"):
+            viz.save_frames(lecture[0], folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
 def test_missing_dot_says_how_to_install_and_leaves_the_dot_file(lecture, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", "")
     target = tmp_path / "graph.svg"
@@ -459,6 +488,8 @@ def chain_of_products(label, links=20):
     ("wide sum", wide_sum, 2000),
     ("long labels", lambda: chain_of_products("x" * 3000), 2000),
     ("hostile labels", lambda: chain_of_products("a\x00<b>&#1;\\G\ud800\u202e"), 2000),
+    # each written longer in DOT than on screen: &amp;, a doubled backslash, an escaped quote
+    ("labels of escaped characters", lambda: chain_of_products("&\\\"" * 1000), 2000),
 ])
 def test_the_size_estimate_follows_the_frames_actually_drawn(name, build, max_nodes):
     from viz.steps import estimate, frames
@@ -628,6 +659,19 @@ def test_number_format_text_is_escaped_and_must_be_text(lecture, tmp_path):
     assert "data \\x00<b>" in svg_texts(svg)
     with pytest.raises(TypeError, match=r"draw\(\) number_format must return a str, returned float 0.5"):
         viz.draw(E, number_format=lambda value: 0.5)
+
+
+def test_text_that_looks_like_markup_is_never_read_as_a_graphviz_html_label(tmp_path):
+    """A DOT string written <…> would be an HTML-like label: an edge label made of a number format's
+    text (and a name) is shown as written, not read as markup (nor refused by dot)."""
+    x = Value(2.0, "<x")
+    y = x * x + x
+    y.label = "<y"
+    y.backward()
+    svg = viz.render(y, tmp_path / "g.svg", edge_labels=True, number_format=lambda value: "<TABLE>")
+    assert "<TABLE>" in svg_texts(svg) and "<x" in svg_texts(svg)
+    svg = viz.render(y, tmp_path / "h.svg", edge_labels=True, number_format=lambda value: f"{value:g}>")
+    assert "= 2>" in svg_texts(svg)
 
 
 # --- issue 11: the paths to a node, local derivatives on the edges, parameter updates --------------------

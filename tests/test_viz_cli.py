@@ -58,6 +58,23 @@ def test_a_name_used_for_the_output_is_kept_for_the_variable(capsys):
     assert out.splitlines() == ["out = 3", "∂out/∂f = 2", "∂out/∂unused = 0   (not in the expression)"]
 
 
+def test_the_output_is_named_by_a_name_no_variable_has(capsys):
+    status, out, err = run(capsys, "f + out + result + _f", "--at", "f=1", "--at", "out=2", "--at", "result=3",
+                           "--at", "_f=4")
+    assert (status, err) == (0, "")
+    name = out.splitlines()[0].partition(" = ")[0]
+    assert name not in ("f", "out", "result", "_f") and name.isidentifier()
+    assert out.splitlines() == [f"{name} = 10"] + [f"∂{name}/∂{v} = 1" for v in ("f", "out", "result", "_f")]
+
+
+def test_an_expression_that_is_one_variable_leaves_the_variable_its_name(capsys):
+    for expr in ("x", "+x"):
+        status, out, err = run(capsys, expr, "--at", "x=2", "--explain", "x")
+        assert (status, err) == (0, "")
+        assert out.splitlines()[:2] == ["x = 2", "∂x/∂x = 1"], "the value of x is x, not a renamed x"
+        assert "∂f/∂f" not in out
+
+
 def test_engine_arithmetic_not_python(capsys):
     status, out, _ = run(capsys, "x / 0", "--at", "x=1")
     assert status == 0 and out.splitlines()[0] == "f = inf"
@@ -88,6 +105,8 @@ BAD = {
     "two arguments": (["tanh(x, x)", "--at", "x=1"], "exactly one argument"),
     "other operator": (["x // 2", "--at", "x=1"], "operator FloorDiv is not allowed"),
     "huge exponent": (["x ** 100000", "--at", "x=1"], "exponent 100000 is larger than 1000"),
+    "huge negative exponent": (["x ** -2000", "--at", "x=1"], "exponent -2000 is larger than 1000 in size"),
+    "exponent beyond the largest float": (["x ** 1e400", "--at", "x=1"], "exponent 1e400 is larger than 1000"),
     "huge number": (["x + " + "9" * 400, "--at", "x=1"], "too large"),
     "too long": (["+".join(["x"] * MAX_CHARS), "--at", "x=1"], "characters long"),
     "too deep": (["(" * 80 + "x" + ")" * 80 + " + -" * 80 + "x", "--at", "x=1"], "nested more than"),
@@ -164,6 +183,36 @@ def test_out_at_a_folder_a_device_or_an_empty_path_is_refused(capsys, tmp_path, 
     status, _, err = run(capsys, "x*x", "--at", "x=2", "--out", str(tmp_path / "pipe.svg"))
     assert status == 2 and "it is not a regular file" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.svg", "pipe.svg"]
+
+
+def test_out_at_a_symlink_loop_is_refused_in_one_line(capsys, tmp_path):
+    (tmp_path / "a.svg").symlink_to("b.svg")
+    (tmp_path / "b.svg").symlink_to("a.svg")
+    for option, name in (("--out", "a.svg"), ("--steps", "a.html")):
+        if option == "--steps":
+            (tmp_path / "a.html").symlink_to("b.html")
+            (tmp_path / "b.html").symlink_to("a.html")
+        status, out, err = run(capsys, "x*x", "--at", "x=2", option, str(tmp_path / name))
+        assert (status, out) == (2, "")
+        assert err.count("\n") == 1 and "its symlinks form a loop" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "a.svg", "b.html", "b.svg"]
+
+
+def test_a_path_replaced_by_a_fifo_after_the_check_fails_in_one_line(capsys, tmp_path, monkeypatch):
+    """Between the check and the write another process may put a FIFO at the path: exit 1, one line."""
+    import viz.files
+
+    real = viz.files.write_atomic
+
+    def swapped_first(path, data):
+        Path(path).unlink(missing_ok=True)
+        os.mkfifo(path)
+        real(path, data)
+
+    monkeypatch.setattr(viz.files, "write_atomic", swapped_first)
+    status, out, err = run(capsys, "x*x", "--at", "x=2", "--out", str(tmp_path / "g.svg"))
+    assert (status, out) == (1, "")
+    assert err.count("\n") == 1 and "it is a FIFO" in err and "nothing was left written" in err
 
 
 @pytest.mark.parametrize("folder", ["/proc", "/proc/self", "/sys"])
@@ -255,6 +304,14 @@ def test_an_expression_may_start_with_a_minus_sign(expr, value, capsys):
         assert out.splitlines()[0] == f"f = {value}"
 
 
+def test_an_option_takes_the_next_word_even_when_it_starts_with_a_minus_sign(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, "x*x", "--at", "x=2", "--out", "-g.svg", "--steps", "--s.html")
+    assert (status, err) == (0, "")
+    assert out.splitlines()[-2:] == ["wrote -g.svg", "wrote --s.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["--s.html", "-g.svg"]
+
+
 def test_an_option_shaped_word_is_an_unknown_option_not_an_expression(capsys):
     status, out, err = run(capsys, "--x", "--at", "x=1")
     assert status == 2 and "unknown option '--x'" in err and "goes after --" in err
@@ -263,10 +320,11 @@ def test_an_option_shaped_word_is_an_unknown_option_not_an_expression(capsys):
 
 
 def test_at_names_are_normalised_as_python_reads_identifiers(capsys):
-    for expr, at in (("ｘ * 2", "ｘ=3"), ("x * 2", "ｘ=3"), ("ｘ * 2", "x=3"), ("ﬁ + 1", "fi=2")):
+    for expr, at, value in (("ｘ * 2", "ｘ=3", 6), ("x * 2", "ｘ=3", 6), ("ｘ * 2", "x=3", 6),
+                            ("ﬁ + 1", "fi=2", 3)):
         status, out, err = run(capsys, expr, "--at", at)
         assert (status, err) == (0, ""), (expr, at, err)
-        assert out.splitlines()[0] in ("f = 6", "f = 3")
+        assert out.splitlines()[0] == f"f = {value}"
     status, _, err = run(capsys, "x", "--at", "x=1", "--at", "ｘ=2")
     assert status == 2 and "--at x is given twice" in err
 

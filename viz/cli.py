@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import itertools
 import keyword
 import math
 import re
@@ -160,7 +161,7 @@ class _Builder:
         literal = node.operand if isinstance(node, ast.UnaryOp) else node
         if isinstance(literal, ast.Constant) and isinstance(literal.value, (int, float)) \
                 and not isinstance(literal.value, bool) and abs(literal.value) > MAX_EXPONENT:
-            raise Rejected(f"exponent {literal.value!r:.30} is larger than {MAX_EXPONENT} in size")
+            raise Rejected(f"exponent {self.segment(node)} is larger than {MAX_EXPONENT} in size")
 
     def _call(self, node: ast.Call) -> Value:
         func = node.func
@@ -314,7 +315,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _expression_last(argv: list[str]) -> list[str]:
     """argv with an expression that starts with '-' (as in '-x*w') moved behind '--', where argparse reads
-    it as the expression instead of an unknown option. A word shaped like --name must be an option."""
+    it as the expression instead of an unknown option, and each option that takes a value joined to it
+    (--out=-g.svg). A word shaped like --name must be an option."""
     kept, expression, k = [], [], 0
     while k < len(argv):
         word = argv[k]
@@ -322,7 +324,8 @@ def _expression_last(argv: list[str]) -> list[str]:
             kept.extend(argv[k:])
             break
         if word in VALUED:
-            kept.extend(argv[k:k + 2])
+            # joined, so argparse takes the value even when it starts with - (--out -g.svg)
+            kept.append(f"{word}={argv[k + 1]}" if k + 1 < len(argv) else word)
             k += 2
             continue
         if _OPTION_LIKE.fullmatch(word) and word.partition("=")[0] not in VALUED + FLAGS:
@@ -368,6 +371,12 @@ def _explained(names: list[str], variables: dict[str, Value], used: set[Value]) 
     return chosen
 
 
+def _output_name(variables: dict[str, Value]) -> str:
+    """What the output is called: f, or if a variable has that name out, result, f_1, f_2, ..."""
+    names = itertools.chain(("f", "out", "result"), (f"f_{k}" for k in itertools.count(1)))
+    return next(name for name in names if name not in variables)
+
+
 def _check_argv(argv: Any, name: str) -> list[str]:
     if not isinstance(argv, (list, tuple)) or not all(isinstance(word, str) for word in argv):
         raise TypeError(f"{name} must be a list of str (the words of a command line), got {describe(argv)}")
@@ -401,7 +410,8 @@ def run(argv: list[str]) -> int:
     if args.lr is not None and not steps_path:
         raise Rejected("--lr adds the update frames of the --steps page; give --steps FILE.html as well")
     out, variables = parse(args.expr, values)
-    out.label = next(name for name in ("f", "out", "result", "_f") if name not in variables)
+    if out not in variables.values():   # an expression that is one variable keeps that variable's name
+        out.label = _output_name(variables)
     graph = trace(out)
     explained = _explained(args.explain, variables, set(graph.nodes))
     if steps_path:
@@ -426,6 +436,8 @@ def run(argv: list[str]) -> int:
     except OSError as error:
         raise Failed(f"could not write {visible(str(error.filename))!r}: {error.strerror or error}; "
                      f"nothing was left written") from None
+    except ValueError as error:     # the path became a folder or a device after it was checked
+        raise Failed(f"{error}; nothing was left written") from None
     print(f"{out.label} = {format_number(out.data)}")
     if args.print_steps:
         print("backward pass, one step per node from the output back:")

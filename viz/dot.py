@@ -324,7 +324,7 @@ class _Drawing:
         attrs = self._edge_style(parent, node, local)
         text = self.edge_labels.get((node, k)) if self.edge_labels is not None else None
         if text is not None:
-            attrs.update(label="\\n".join(map(dot_string, text)), fontsize="10",
+            attrs.update(label=dot_string(*text), fontsize="10",
                          fontcolor=OFF_PATH["fontcolor"] if "off-path" in attrs.get("class", "") else "#444444")
         return attrs
 
@@ -365,7 +365,7 @@ class _Drawing:
             dot.graph_attr.update(QUICK_LAYOUT)
         if self.caption:
             lines = self.caption.split("\n")
-            dot.graph_attr.update(label="\\l".join(map(dot_string, lines)) + "\\l", labelloc="t", labeljust="l",
+            dot.graph_attr.update(label=dot_string(*lines, sep="\\l", end="\\l"), labelloc="t", labeljust="l",
                                   fontsize="13")
         owner = neurons(self.graph) if self.clusters else {}
         loose: list[tuple[str, dict]] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -86,12 +87,20 @@ def writable_path(path: Any, name: str = "path") -> Path:
     folder or a device, and its folder exists and accepts new files (a symlink is checked at its target)."""
     shown = check_path(path, name)
     target = Path(os.path.realpath(shown))
-    if target.is_dir():
+    try:
+        mode = target.lstat().st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISLNK(mode):     # realpath stops where links go round in a circle
+        raise ValueError(f"{name}: cannot write {shown!r}: its symlinks form a loop")
+    if mode is not None and stat.S_ISDIR(mode):
         raise ValueError(f"{name}: cannot write {shown!r}: it is a folder; give a file name inside it")
-    if target.exists() and not target.is_file():
+    if mode is not None and not stat.S_ISREG(mode):
         raise ValueError(f"{name}: cannot write {shown!r}: it is not a regular file (a device, a pipe or a socket)")
     if not target.parent.is_dir():
-        raise ValueError(f"{name}: cannot write {shown!r}: folder {os.fspath(Path(shown).parent)!r} does not exist")
+        # a dangling symlink points into a folder other than its own
+        folder = target.parent if os.path.islink(shown) else Path(shown).parent
+        raise ValueError(f"{name}: cannot write {shown!r}: folder {os.fspath(folder)!r} does not exist")
     _check_can_create_files(target.parent, shown, name)
     return Path(shown)
 
@@ -101,6 +110,9 @@ def checked_folder(folder: Any, name: str = "folder") -> Path:
     shown = check_path(folder, name)
     existing = Path(os.path.realpath(shown))
     while not existing.exists():
+        if existing.is_symlink():   # realpath stops where links go round in a circle
+            raise ValueError(f"{name}: cannot write into {shown!r}: the symlinks of "
+                             f"{os.fspath(existing)!r} form a loop")
         existing = existing.parent
     if not existing.is_dir():
         what = "it is" if existing == Path(os.path.realpath(shown)) else f"{os.fspath(existing)!r} is"

@@ -28,7 +28,7 @@ from autodiff.notation import Name, Num, atomic, local_formulas, partial, render
 from .dot import (DEFAULT_MAX_NODES, EDGE_FORMULA_LIMIT, NumberFormat, Paths, _Drawing, _locals, as_graph,
                   check_options, edge_texts, nearest, number_formatter, paths_of)
 from .files import DotNotFoundError, check_format, checked_folder, make_folder, run_dot_many, write_all
-from .text import dot_html, visible
+from .text import dot_html, dot_string, visible
 
 PARTIAL = " (so far)"
 _POINTS_PER_CHAR = 6.6      # Helvetica 11 pt averages about 6.1 pt a character; a little to spare
@@ -91,7 +91,8 @@ LIBRARY_ADVICE = ("draw it once without steps (viz.draw or viz.render), step thr
 
 
 def _length(text: str) -> int:
-    return len(visible(text).encode())
+    """The bytes `text` takes in a DOT string: as `dot_string` writes it, with its quotes escaped."""
+    return len(dot_string(text).encode()) + text.count('"')
 
 
 class _Formulas:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from html import escape
 
+import graphviz
+
 # C0 and C1 controls and DEL; lone surrogates; the marks that reorder text (bidi embeddings,
 # overrides, isolates); line and paragraph separators; Unicode's noncharacters (XML forbids
 # U+FFFE and U+FFFF, and Graphviz's HTML labels are XML).
@@ -54,10 +56,13 @@ def dot_html(text: str) -> str:
     return html_text(text).replace("\\", "\\\\")
 
 
-def dot_string(text: str) -> str:
-    """`text` for a quoted DOT string, shown literally: visible, with backslashes and & escaped.
+def dot_string(*lines: str, sep: str = "\\n", end: str = "") -> str:
+    """`lines` for a quoted DOT string, shown literally: each visible, with backslashes and & escaped,
+    joined by the DOT escape `sep` and ended by `end` (`\\l` ends left-aligned lines).
 
     Graphviz reads `\\G`, `\\N`, `\\l` and `&amp;` inside quoted strings; the graphviz package adds
-    the quotes and escapes the quote characters.
+    the quotes and escapes the quote characters, and `nohtml` keeps it from taking text that
+    starts with < and ends with > for an HTML-like label.
     """
-    return visible(text).replace("\\", "\\\\").replace("&", "&amp;")
+    return graphviz.nohtml(sep.join(visible(line).replace("\\", "\\\\").replace("&", "&amp;")
+                                    for line in lines) + end)
