@@ -8,20 +8,31 @@ derivative stands out from the right ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 from typing import Callable
 
 from .arguments import check_callable, check_real, describe
 from .functional import _Call, _scalar, gradients
-from .tracing import format_number
+from .tracing import format_number, html_table
 from .value import Value, no_grad
 
 
 class GradcheckError(RuntimeError):
-    """The analytic gradient disagrees with central differences; `rows` holds the numbers."""
+    """The analytic gradient disagrees with central differences; `rows` holds the numbers.
+
+    Printed, it is the message and a text table; in Jupyter (`display(error)`, or the error as a
+    cell's last expression) the same table in HTML.
+    """
 
     def __init__(self, message: str, rows: list[GradcheckRow]):
         super().__init__(message)
         self.rows = rows
+
+    def _repr_html_(self) -> str:
+        """The message's first line, then one table row per input; every text escaped."""
+        head = str(self).partition("\n")[0]
+        return (f'<div class="backprop-lens-gradcheck"><p>{escape(head)}</p>'
+                f"{html_table(list(HEADER), _cells(self.rows), 'inputs')}</div>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +113,17 @@ def _at(f: Callable, points: list[float], i: int, shift: float) -> float:
     return out.data if isinstance(out, Value) else float(out)
 
 
+HEADER = ("input", "analytic", "numeric", "|error|", "allowed", "")
+
+
+def _cells(rows: list[GradcheckRow]) -> list[list[str]]:
+    """Each row's cells as the text and the HTML tables show them."""
+    return [[r.name, format_number(r.analytic), format_number(r.numeric), format_number(r.error),
+             format_number(r.allowed), "ok" if r.ok else "FAIL"] for r in rows]
+
+
 def _table(rows: list[GradcheckRow]) -> str:
-    header = ("input", "analytic", "numeric", "|error|", "allowed", "")
-    body = [(r.name, format_number(r.analytic), format_number(r.numeric), format_number(r.error),
-             format_number(r.allowed), "ok" if r.ok else "FAIL") for r in rows]
-    widths = [max(len(line[k]) for line in [header, *body]) for k in range(len(header))]
+    body = _cells(rows)
+    widths = [max(len(line[k]) for line in [HEADER, *body]) for k in range(len(HEADER))]
     return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
-                     for line in [header, *body])
+                     for line in [HEADER, *body])

@@ -80,6 +80,23 @@ def dying_relu(checks: Checks) -> None:
         checks.same(f"{label} ReLU: weights move under SGD", not expect_dead, moved > 0)
 
 
+def draw_activations(figure) -> None:
+    """Each activation of TABLE and its derivative, both computed by the engine, on [−3, 3]."""
+    grid = np.linspace(-3, 3, 241)
+    for k, (title, (name, _, _)) in enumerate(TABLE.items()):
+        ef, edf = engine(name)
+        ax = figure.add_subplot(2, 3, k + 1)
+        ax.axhline(0, color="0.85", lw=0.8)
+        ax.axvline(0, color="0.85", lw=0.8)
+        ax.plot(grid, [ef(x) for x in grid], lw=2, label="f(x)")
+        ax.plot(grid, [edf(x) for x in grid], "--", lw=1.5, label="f'(x), by the engine")
+        ax.set_title(title)
+        ax.set_ylim(-1.6, 2.1)
+        if k == 0:
+            ax.legend(fontsize=8, loc="upper left")
+    figure.suptitle("Activation functions and their derivatives")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(__doc__, "activations", argv)
     checks, pictures = Checks(), Pictures(args)
@@ -111,22 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     section("a dying ReLU")
     dying_relu(checks)
 
-    def draw(figure):
-        grid = np.linspace(-3, 3, 241)
-        for k, (title, (name, _, _)) in enumerate(TABLE.items()):
-            ef, edf = engine(name)
-            ax = figure.add_subplot(2, 3, k + 1)
-            ax.axhline(0, color="0.85", lw=0.8)
-            ax.axvline(0, color="0.85", lw=0.8)
-            ax.plot(grid, [ef(x) for x in grid], lw=2, label="f(x)")
-            ax.plot(grid, [edf(x) for x in grid], "--", lw=1.5, label="f'(x), by the engine")
-            ax.set_title(title)
-            ax.set_ylim(-1.6, 2.1)
-            if k == 0:
-                ax.legend(fontsize=8, loc="upper left")
-        figure.suptitle("Activation functions and their derivatives")
-
-    pictures.plot("activations.png", draw, figsize=(10, 6))
+    pictures.plot("activations.png", draw_activations, figsize=(10, 6))
     return checks.status()
 
 

@@ -6,9 +6,11 @@ plain Values, and as nn.MLP. Prints every number the lecture derives beside the 
 each match, prints the backward pass as chain-rule lines, then the lecture's derivations of ∂E/∂w5
 and ∂E/∂w1 as explain() gives them (each factor's name, formula and number, checked against the
 lecture's) and the δ form with the update w ← w + α δ⁽ˡ⁾ y⁽ˡ⁻¹⁾ for every weight. Draws the graph
-with every value and gradient (SVG, PNG) and a step-by-step HTML stepper, then runs 10,000 rounds of
-the update (biases held fixed, as in the lecture's source) and plots the error falling. Exits with
-status 1 if any number differs from the lecture in a printed digit.
+with every value and gradient (SVG, PNG), the same graph with the path of ∂E/∂w5 marked and every
+edge labelled with its local derivative, and a step-by-step HTML stepper that ends with the update
+of each weight (η = 0.5), then runs 10,000 rounds of the update (biases held fixed, as in the
+lecture's source) and plots the error falling. Exits with status 1 if any number differs from the
+lecture in a printed digit.
 """
 
 from __future__ import annotations
@@ -228,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             ok, note = f"{value:.{decimals(printed)}f}" == printed, "every printed digit"
         else:
             ok = abs(value - float(printed)) <= tolerance
-            note = f"within ±{tolerance:g}: off by {value - float(printed):+.1e}, see lecture.AFTER"
+            note = f"within ±{tolerance:g}: off by {value - float(printed):+.1e}, see AFTER in examples/lecture.py"
         checks.row(f"round {AFTER_ROUNDS:,} {name}", printed, f"{value:.{decimals(printed) + 2}f}", ok, note)
     engine = (errors[-1], *outputs)
     gap = max(abs(a - b) / abs(a) for a, b in zip(hand, engine))
@@ -240,7 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         section("pictures")
         for filename in ("graph.svg", "graph.png"):
             pictures.wrote(viz.render(example.E, pictures.path(filename)))
-        pictures.wrote(viz.save_stepper(example.E, pictures.path("stepper.html")))
+        # the lecture's first chain, ∂E/∂w5, marked in the drawing, each edge with its local derivative
+        w5_chain = explain(example.E, example.w[4])
+        pictures.wrote(viz.render(example.E, pictures.path("graph_w5.svg"), highlight=w5_chain, edge_labels=True))
+        pictures.wrote(viz.save_stepper(example.E, pictures.path("stepper.html"), lr=LEARNING_RATE))
 
         def draw(figure):
             ax = figure.add_subplot()

@@ -73,6 +73,36 @@ def observed(distances: list[float], signs: list[float]) -> str:
     return "converges slowly" if distances[-1] > 0.1 * distances[0] else "converges"
 
 
+def draw_descent_1d(figure, runs_1d: dict[str, list[float]]) -> None:
+    """The first 8 iterates of each α in ALPHAS_1D on the curve of bowl_1d."""
+    ax = figure.add_subplot()
+    grid = np.linspace(-1.5, 7.5, 200)
+    ax.plot(grid, (grid - 3) ** 2 + 1, color="0.6", label="y = (x − 3)² + 1")
+    for (name, alpha), colour in zip(ALPHAS_1D.items(), ["C0", "C2", "C1", "C3"]):
+        xs = np.array(runs_1d[name][:8])
+        keep = np.abs(xs - 3) < 5
+        ax.plot(xs[keep], (xs[keep] - 3) ** 2 + 1, "o-", color=colour, ms=4, lw=1,
+                label=f"α = {alpha} ({name})")
+    ax.set(xlabel="x", ylabel="y", title="x ← x − α·dy/dx: the first 8 iterates", ylim=(0, 26))
+    ax.legend(fontsize=8)
+
+
+def draw_contours(figure, runs_2d: dict[str, list[tuple[float, float]]]) -> None:
+    """Each α in ALPHAS_2D's path over the contours of bowl_2d, one panel each."""
+    grid1, grid2 = np.meshgrid(np.linspace(-5, 5, 200), np.linspace(-2.5, 2.5, 200))
+    for k, ((name, alpha), colour) in enumerate(zip(ALPHAS_2D.items(), ["C0", "C2", "C1", "C3"])):
+        ax = figure.add_subplot(2, 2, k + 1)
+        ax.contour(grid1, grid2, grid1 ** 2 + 4 * grid2 ** 2, levels=12, cmap="Greys", linewidths=0.7)
+        path = np.array(runs_2d[name])
+        inside = np.all(np.abs(path) < [5, 2.5], axis=1)
+        shown = path[:np.argmin(inside) if not inside.all() else len(path)]
+        ax.plot(shown[:, 0], shown[:, 1], "o-", color=colour, ms=3, lw=1)
+        ax.plot(0, 0, "k+", ms=10)
+        ax.set(title=f"α = {alpha}: {name}", xlim=(-5, 5), ylim=(-2.5, 2.5))
+        ax.set_aspect("equal")
+    figure.suptitle("Gradient descent on y = x₁² + 4x₂²")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(__doc__, "gradient_descent", argv)
     checks, pictures = Checks(), Pictures(args)
@@ -110,34 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         checks.same(f"2-D α={alpha} behaviour", verdict(factors),
                     observed([float(np.hypot(*p)) for p in path], steps), note=name)
 
-    def draw_1d(figure):
-        ax = figure.add_subplot()
-        grid = np.linspace(-1.5, 7.5, 200)
-        ax.plot(grid, (grid - 3) ** 2 + 1, color="0.6", label="y = (x − 3)² + 1")
-        for (name, alpha), colour in zip(ALPHAS_1D.items(), ["C0", "C2", "C1", "C3"]):
-            xs = np.array(runs_1d[name][:8])
-            keep = np.abs(xs - 3) < 5
-            ax.plot(xs[keep], (xs[keep] - 3) ** 2 + 1, "o-", color=colour, ms=4, lw=1,
-                    label=f"α = {alpha} ({name})")
-        ax.set(xlabel="x", ylabel="y", title="x ← x − α·dy/dx: the first 8 iterates", ylim=(0, 26))
-        ax.legend(fontsize=8)
-
-    def draw_2d(figure):
-        grid1, grid2 = np.meshgrid(np.linspace(-5, 5, 200), np.linspace(-2.5, 2.5, 200))
-        for k, ((name, alpha), colour) in enumerate(zip(ALPHAS_2D.items(), ["C0", "C2", "C1", "C3"])):
-            ax = figure.add_subplot(2, 2, k + 1)
-            ax.contour(grid1, grid2, grid1 ** 2 + 4 * grid2 ** 2, levels=12, cmap="Greys", linewidths=0.7)
-            path = np.array(runs_2d[name])
-            inside = np.all(np.abs(path) < [5, 2.5], axis=1)
-            shown = path[:np.argmin(inside) if not inside.all() else len(path)]
-            ax.plot(shown[:, 0], shown[:, 1], "o-", color=colour, ms=3, lw=1)
-            ax.plot(0, 0, "k+", ms=10)
-            ax.set(title=f"α = {alpha}: {name}", xlim=(-5, 5), ylim=(-2.5, 2.5))
-            ax.set_aspect("equal")
-        figure.suptitle("Gradient descent on y = x₁² + 4x₂²")
-
-    pictures.plot("descent_1d.png", draw_1d)
-    pictures.plot("contours.png", draw_2d, figsize=(9, 5.5))
+    pictures.plot("descent_1d.png", lambda figure: draw_descent_1d(figure, runs_1d))
+    pictures.plot("contours.png", lambda figure: draw_contours(figure, runs_2d), figsize=(9, 5.5))
     return checks.status()
 
 

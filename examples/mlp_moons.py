@@ -34,6 +34,30 @@ def compiled_output(model: nn.MLP):
     return trace(model([x1, x2])).compile(inputs=[x1, x2])
 
 
+def accuracy(model: nn.MLP, X: np.ndarray, signs: np.ndarray) -> float:
+    """The fraction of points whose output has the sign of their target (±1)."""
+    return float(np.mean(np.where(compiled_output(model)(X) > 0, 1, -1) == signs))
+
+
+def draw_moons(figure, model: nn.MLP, X: np.ndarray, y: np.ndarray, losses: list[float]) -> None:
+    """The decision boundary over the plane with the points (y in 0/1), and the loss per epoch."""
+    grid1, grid2 = np.meshgrid(np.linspace(-1.6, 2.6, 160), np.linspace(-1.1, 1.6, 120))
+    plane = compiled_output(model)(np.column_stack([grid1.ravel(), grid2.ravel()])).reshape(grid1.shape)
+    ax = figure.add_subplot(1, 2, 1)
+    ax.contourf(grid1, grid2, plane > 0, levels=[-0.5, 0.5, 1.5], colors=["#dbe9f6", "#fde2e2"])
+    ax.contour(grid1, grid2, plane, levels=[0.0], colors="k", linewidths=1)
+    for value, colour in ((0, "C0"), (1, "C3")):
+        ax.scatter(X[y == value, 0], X[y == value, 1], s=18, c=colour, edgecolors="k", linewidths=0.4,
+                   label=f"moon {value}")
+    right = accuracy(model, X, 2 * y - 1)
+    ax.set(title=f"Decision boundary ({right:.0%} of training points right)", xlabel="x₁", ylabel="x₂")
+    ax.set_aspect("equal")
+    ax.legend(fontsize=8)
+    ax = figure.add_subplot(1, 2, 2)
+    ax.plot(range(1, len(losses) + 1), losses)
+    ax.set(title="Training loss", xlabel="epoch (full batch, SGD with momentum)", ylabel="mean hinge loss")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(__doc__, "mlp_moons", argv)
     checks, pictures = Checks(), Pictures(args)
@@ -62,30 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     for epoch in [*range(0, EPOCHS, 10), EPOCHS - 1]:
         print(f"epoch {epoch + 1:>3}: mean hinge loss {losses[epoch]:.6f}")
     outputs = compiled_output(model)(X)
-    accuracy = float(np.mean(np.where(outputs > 0, 1, -1) == signs))
+    right = accuracy(model, X, signs)
     scalar_outputs = np.array([model(list(x)).data for x in X])
-    print(f"training accuracy {accuracy:.0%}")
+    print(f"training accuracy {right:.0%}")
     checks.same("loss fell", True, losses[-1] < losses[0], note=f"{losses[0]:.4f} → {losses[-1]:.4f}")
-    checks.same("training accuracy", "100%", f"{accuracy:.0%}", note="the moons are separated completely")
+    checks.same("training accuracy", "100%", f"{right:.0%}", note="the moons are separated completely")
     checks.small("outputs, compiled − scalar", float(np.max(np.abs(outputs - scalar_outputs))), 1e-12)
 
-    def draw(figure):
-        grid1, grid2 = np.meshgrid(np.linspace(-1.6, 2.6, 160), np.linspace(-1.1, 1.6, 120))
-        plane = compiled_output(model)(np.column_stack([grid1.ravel(), grid2.ravel()])).reshape(grid1.shape)
-        ax = figure.add_subplot(1, 2, 1)
-        ax.contourf(grid1, grid2, plane > 0, levels=[-0.5, 0.5, 1.5], colors=["#dbe9f6", "#fde2e2"])
-        ax.contour(grid1, grid2, plane, levels=[0.0], colors="k", linewidths=1)
-        for value, colour in ((0, "C0"), (1, "C3")):
-            ax.scatter(X[y == value, 0], X[y == value, 1], s=18, c=colour, edgecolors="k", linewidths=0.4,
-                       label=f"moon {value}")
-        ax.set(title=f"Decision boundary ({accuracy:.0%} of training points right)", xlabel="x₁", ylabel="x₂")
-        ax.set_aspect("equal")
-        ax.legend(fontsize=8)
-        ax = figure.add_subplot(1, 2, 2)
-        ax.plot(range(1, EPOCHS + 1), losses)
-        ax.set(title="Training loss", xlabel="epoch (full batch, SGD with momentum)", ylabel="mean hinge loss")
-
-    pictures.plot("moons.png", draw, figsize=(11, 4.5))
+    pictures.plot("moons.png", lambda figure: draw_moons(figure, model, X, y, losses), figsize=(11, 4.5))
     return checks.status()
 
 

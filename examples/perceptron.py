@@ -44,6 +44,32 @@ def brief(errors: list[int]) -> str:
     return f"{str(errors[:6])[:-1]}, then {errors[6]} ×{len(errors) - 6}]" if len(set(errors[6:])) == 1 else str(errors)
 
 
+def draw_decision_lines(figure, learned: dict[str, nn.Perceptron]) -> None:
+    """Each gate's truth table and the line w₁x₁ + w₂x₂ + b = 0 its perceptron learned, side by side."""
+    for k, gate in enumerate(learned):
+        X, y = nn.data.gate(gate)
+        ax = figure.add_subplot(1, len(learned), k + 1)
+        for value, marker in ((0, "o"), (1, "s")):
+            chosen = X[y == value]
+            ax.scatter(chosen[:, 0], chosen[:, 1], s=120, marker=marker,
+                       facecolors="none" if value == 0 else "C3", edgecolors="k", label=f"target {value}")
+        (w1, w2), b = [p.data for p in learned[gate].w], learned[gate].b.data
+        grid = np.linspace(-0.5, 1.5, 201)
+        G1, G2 = np.meshgrid(grid, grid)
+        ax.contourf(G1, G2, (w1 * G1 + w2 * G2 + b > 0).astype(float), levels=[0.5, 1.5],
+                    colors=["#fde2e2"])
+        if w2 != 0:
+            ax.plot(grid, -(w1 * grid + b) / w2, "C0-", label="w₁x₁ + w₂x₂ + b = 0")
+        elif w1 != 0:
+            ax.axvline(-b / w1, color="C0", label="w₁x₁ + w₂x₂ + b = 0")
+        converged = learned[gate].predict(X).tolist() == y.tolist()
+        ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="x₁", ylabel="x₂",
+               title=f"{gate}: {'converged' if converged else 'not separated'}")
+        ax.set_aspect("equal")
+        ax.legend(fontsize=8, loc="upper right")
+    figure.suptitle("The perceptron's decision line")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(__doc__, "perceptron", argv)
     checks, pictures = Checks(), Pictures(args)
@@ -72,30 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             checks.same(f"{gate} every epoch has an error", True, min(report.errors) > 0)
 
-    def draw(figure):
-        for k, gate in enumerate(learned):
-            X, y = nn.data.gate(gate)
-            ax = figure.add_subplot(1, 2, k + 1)
-            for value, marker in ((0, "o"), (1, "s")):
-                chosen = X[y == value]
-                ax.scatter(chosen[:, 0], chosen[:, 1], s=120, marker=marker,
-                           facecolors="none" if value == 0 else "C3", edgecolors="k", label=f"target {value}")
-            (w1, w2), b = [p.data for p in learned[gate].w], learned[gate].b.data
-            grid = np.linspace(-0.5, 1.5, 201)
-            G1, G2 = np.meshgrid(grid, grid)
-            ax.contourf(G1, G2, (w1 * G1 + w2 * G2 + b > 0).astype(float), levels=[0.5, 1.5],
-                        colors=["#fde2e2"])
-            if w2 != 0:
-                ax.plot(grid, -(w1 * grid + b) / w2, "C0-", label="w₁x₁ + w₂x₂ + b = 0")
-            elif w1 != 0:
-                ax.axvline(-b / w1, color="C0", label="w₁x₁ + w₂x₂ + b = 0")
-            ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="x₁", ylabel="x₂",
-                   title=f"{gate}: {'converged' if gate == 'AND' else f'after {MAX_EPOCHS} epochs'}")
-            ax.set_aspect("equal")
-            ax.legend(fontsize=8, loc="upper right")
-        figure.suptitle("The perceptron's decision line")
-
-    pictures.plot("decision_lines.png", draw, figsize=(9, 4.5))
+    pictures.plot("decision_lines.png", lambda figure: draw_decision_lines(figure, learned), figsize=(9, 4.5))
     return checks.status()
 
 

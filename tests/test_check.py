@@ -2,6 +2,7 @@
 
 import inspect
 import math
+import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 
 import pytest
@@ -80,6 +81,26 @@ def test_gradcheck_fails_with_a_table_naming_the_wrong_input():
     assert right[0] == "y" and right[-1] == "ok"
     assert float(right[1]) == pytest.approx(math.sin(1.0), abs=1e-9)
     assert [row.ok for row in info.value.rows] == [False, True]
+
+
+def test_a_notebook_shows_the_failure_as_an_escaped_html_table_of_the_same_cells():
+    hostile = '<td>a & "b"</td>'
+    y = Value(2.0, label=hostile)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x, y: wrong_sin(x) * y, (1.0, y))
+    page = info.value._repr_html_()
+    root = ElementTree.fromstring(page)     # well-formed, or this raises
+    assert root.tag == "div" and root.get("class") == "backprop-lens-gradcheck"
+    assert root.find("p").text == str(info.value).splitlines()[0]
+    header = [th.text or "" for th in root.find("table/thead/tr")]
+    rows = [[td.text or "" for td in tr] for tr in root.find("table/tbody")]
+    assert header == ["input", "analytic", "numeric", "|error|", "allowed", ""]
+    # the text table's cells, one HTML cell each, the hostile label as text and never as markup
+    text_rows = [line.split() for line in str(info.value).splitlines()[2:]]
+    assert [rows[0]] == [text_rows[0]]
+    assert rows[1][0] == hostile and rows[1][1:] == text_rows[1][-5:]
+    assert [row[-1] for row in rows] == ["FAIL", "ok"]
+    assert len(root.findall(".//td")) == 12 and hostile not in page
 
 
 def test_a_wrong_partial_of_a_binary_op_is_caught_on_that_input_alone():

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,9 @@ import lecture
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_DIR = ROOT / "examples"
-SHARED_MODULES = {"common", "lecture"}
-EXAMPLES = sorted(p.stem for p in EXAMPLES_DIR.glob("*.py") if p.stem not in SHARED_MODULES)
+# scripts in examples/ that are not examples: the shared modules, and the notebook's generator
+NOT_EXAMPLES = {"common", "lecture", "make_notebook"}
+EXAMPLES = sorted(p.stem for p in EXAMPLES_DIR.glob("*.py") if p.stem not in NOT_EXAMPLES)
 
 PROMISED = {  # example -> the files it promises in its output folder
     "gradient_descent": ["descent_1d.png", "contours.png"],
@@ -40,7 +42,7 @@ PROMISED = {  # example -> the files it promises in its output folder
     "mlp_moons": ["moons.png"],
     "mlp_xor": ["xor.png"],
     "softmax_iris": ["confusion.png"],
-    "backprop_worked_example": ["graph.svg", "graph.png", "stepper.html", "error.png"],
+    "backprop_worked_example": ["graph.svg", "graph.png", "graph_w5.svg", "stepper.html", "error.png"],
 }
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
@@ -279,6 +281,47 @@ def test_worked_example_derives_de_dw5_and_de_dw1_as_the_lecture_does(outputs):
         assert checked[f"w ← w + α δ y: w{k}⁺"][:2] == (common.OK, lecture.LECTURE[f"w{k}⁺"])
     assert "δ_h1 = −∂E/∂net_h1 = (δ_o1·w5 + δ_o2·w7)·out_h1(1 − out_h1) = " in result.stdout
     assert "w5⁺ = w5 + α·δ_o1·out_h1 = 0.4 + 0.5 × -0.138498562 × 0.593269992 = 0.35891648" in lines
+
+
+class _Frames(HTMLParser):
+    """(kind, node, caption) of every frame of a stepper page."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "section" and attributes.get("class") == "frame":
+            self.found.append((attributes["data-kind"], attributes["data-node"], attributes["data-caption"]))
+
+
+def test_worked_example_draws_the_path_to_w5_and_a_stepper_ending_with_the_lectures_updates(outputs):
+    _, folder = outputs("backprop_worked_example")
+    svg = ET.parse(folder / "graph_w5.svg").getroot()
+    namespace = {"svg": "http://www.w3.org/2000/svg"}
+
+    def texts(group):
+        return [t.text for t in group.iterfind(".//svg:text", namespace) if t.text]
+
+    groups = [g for g in svg.iterfind(".//svg:g", namespace) if "node" in g.get("class", "").split()]
+    marked = [g for g in groups if "on-path" in g.get("class", "").split()]
+    parameters = [texts(g)[0] for g in marked if "parameter" in g.get("class", "").split()]
+    assert parameters == ["w5"], "the only parameter on the path of ∂E/∂w5 is w5"
+    names = {texts(g)[0] for g in marked if texts(g) and "op" not in g.get("class", "").split()}
+    assert {"E", "E_o1", "out_o1", "net_o1", "w5·out_h1", "w5"} <= names
+    assert not {"E_o2", "out_o2", "w1", "w6"} & names
+    edge_texts = [text for g in svg.iterfind(".//svg:g", namespace) if "edge" in g.get("class", "").split()
+                  for text in texts(g)]
+    assert "out_o1(1 − out_o1)" in edge_texts and "= 0.186815602" in edge_texts, "edges carry their local derivatives"
+    frames = _Frames()
+    frames.feed((folder / "stepper.html").read_text(encoding="utf-8"))
+    updates = {node: caption for kind, node, caption in frames.found if kind == "update"}
+    assert frames.found[-len(updates) - 1][0] == "final"
+    for k in range(1, 9):
+        caption = updates[f"w{k}"]
+        assert caption.startswith(f"w{k}⁺ = w{k} − α·∂E/∂w{k} = "), caption
+        assert agree(lecture.LECTURE[f"w{k}⁺"], caption.rsplit(" = ", 1)[1]), caption
 
 
 def test_single_neuron_prints_the_lectures_three_derivations(outputs):
