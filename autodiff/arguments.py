@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import reprlib
 from collections.abc import Sequence
 from typing import Any, Iterable
 
@@ -25,11 +26,20 @@ import numpy as np
 # A count above this is a typo or an attack, never a model or a run this engine could finish.
 MAX_COUNT = 10**9
 
+_BOUNDED = reprlib.Repr()
+_BOUNDED.maxlevel, _BOUNDED.maxlist, _BOUNDED.maxtuple, _BOUNDED.maxdict, _BOUNDED.maxset = 2, 12, 12, 6, 12
+
 
 def describe(value: Any) -> str:
     """'int 3', "str 'a'": a value's type and a repr short enough for one line of an error."""
     # a numpy scalar shows as its number (repr gives np.int64(3) in numpy 2)
-    shown = repr(value.item() if isinstance(value, np.generic) else value)
+    number = value.item() if isinstance(value, np.generic) else value
+    if isinstance(number, int) and number.bit_length() > 3000:
+        # Python refuses to repr an int of more than 4,300 digits; only its size matters here
+        digits = int(number.bit_length() * math.log10(2)) + 1
+        return f"{type(value).__name__} of about {digits:,} digits"
+    # a long container's repr would cost its whole length for the 60 characters shown
+    shown = _BOUNDED.repr(number) if isinstance(number, (list, tuple, dict, set)) else repr(number)
     if len(shown) > 60:
         shown = shown[:57] + "..."
     return f"{type(value).__name__} {shown}"

@@ -122,8 +122,8 @@ def cross_entropy(logits: Sequence, target) -> Value:
     wanted = f"a class index (an int from 0 to {len(zs) - 1}) or a list of {len(zs)} probabilities"
     if is_int(target):
         if not 0 <= target < len(zs):
-            raise ValueError(f"cross_entropy() target must be {wanted}, got class {target} of "
-                             f"{len(zs)} logits")
+            raise ValueError(f"cross_entropy() target must be {wanted}, got {describe(target)} "
+                             f"for {len(zs)} logits")
         return -logp[int(target)]
     if not is_sequence(target):
         raise TypeError(f"cross_entropy() target must be {wanted}, got {describe(target)}")

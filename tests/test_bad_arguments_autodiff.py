@@ -19,10 +19,11 @@ from autodiff import (Constant, Parameter, Value, explain, format_number, grad, 
 from autodiff.backward import backward
 
 BAD = {"None": None, "str": "1.0", "nan": math.nan, "inf": math.inf, "bool": True,
-       "huge int": 10 ** 400, "list": [1.0], "object": object()}
+       "huge int": 10 ** 400, "vast int": 10 ** 5000, "list": [1.0], "object": object()}
 EVERY = tuple(BAD)
-NOT_DATA = ("None", "str", "huge int", "list", "object")       # nan, inf and bools are data
-NOT_A_SETTING = ("str", "nan", "inf", "bool", "huge int", "list", "object")  # None: the default
+# nan, inf and bools are data; None is a setting's default
+NOT_DATA = ("None", "str", "huge int", "vast int", "list", "object")
+NOT_A_SETTING = ("str", "nan", "inf", "bool", "huge int", "vast int", "list", "object")
 
 
 def square(x):
@@ -37,7 +38,7 @@ E = W * Value(3.0, label="x")
 ROWS = [
     ("Value", "data", lambda v: Value(v), NOT_DATA, ("Value() data",)),
     ("Value", "label", lambda v: Value(1.0, label=v),
-     ("None", "nan", "inf", "bool", "huge int", "list", "object"), ("Value() label",)),
+     ("None", "nan", "inf", "bool", "huge int", "vast int", "list", "object"), ("Value() label",)),
     ("Constant", "data", lambda v: Constant(v), NOT_DATA, ("Constant() data",)),
     ("Constant", "label", lambda v: Constant(1.0, label=v), ("None", "bool", "list"),
      ("Constant() label",)),
@@ -46,7 +47,8 @@ ROWS = [
      ("Parameter() label",)),
     # a list of numbers is terms
     ("Value.sum", "terms", lambda v: Value.sum(v),
-     ("None", "str", "nan", "inf", "bool", "huge int", "object"), ("Value.sum() terms",)),
+     ("None", "str", "nan", "inf", "bool", "huge int", "vast int", "object"),
+     ("Value.sum() terms",)),
     ("Value.sum", "terms[1]", lambda v: Value.sum([Value(1.0), v]), NOT_DATA,
      ("Value.sum() terms[1]",)),
     ("backward", "output", lambda v: backward(v), EVERY, ("backward() output",)),
@@ -58,7 +60,8 @@ ROWS = [
     # a list holding a number is refused by its item: inputs[0]
     ("gradients", "inputs", lambda v: gradients(Value(1.0), v), EVERY, ("gradients() inputs",)),
     ("gradients", "create_graph", lambda v: gradients(Value(1.0), [], v),
-     ("None", "str", "nan", "inf", "huge int", "list", "object"), ("gradients() create_graph",)),
+     ("None", "str", "nan", "inf", "huge int", "vast int", "list", "object"),
+     ("gradients() create_graph",)),
     ("grad", "f", lambda v: grad(v), EVERY, ("grad() f",)),
     ("grad", "argnums", lambda v: grad(square, v), EVERY, ("grad() argnums",)),
     ("grad", "argument 0", lambda v: grad(square)(v), NOT_DATA, ("grad(f) argument 0",)),
@@ -73,17 +76,21 @@ ROWS = [
     ("jvp", "f", lambda v: jvp(v, (1.0,), (1.0,)), EVERY, ("jvp() f",)),
     # a list of numbers is primals (or tangents)
     ("jvp", "primals", lambda v: jvp(square, v, (1.0,)),
-     ("None", "str", "nan", "inf", "bool", "huge int", "object"), ("jvp() primals",)),
+     ("None", "str", "nan", "inf", "bool", "huge int", "vast int", "object"),
+     ("jvp() primals",)),
     ("jvp", "primals[0]", lambda v: jvp(square, (v,), (1.0,)), NOT_DATA, ("jvp() primals[0]",)),
     ("jvp", "tangents", lambda v: jvp(square, (1.0,), v),
-     ("None", "str", "nan", "inf", "bool", "huge int", "object"), ("jvp() tangents",)),
+     ("None", "str", "nan", "inf", "bool", "huge int", "vast int", "object"),
+     ("jvp() tangents",)),
     ("jvp", "tangents[0]", lambda v: jvp(square, (1.0,), (v,)), NOT_DATA, ("jvp() tangents[0]",)),
     ("gradcheck", "f", lambda v: gradcheck(v, (1.0,)), EVERY, ("gradcheck() f",)),
     # one number is args; a point must be finite for differences around it to mean anything
     ("gradcheck", "args", lambda v: gradcheck(square, v),
-     ("None", "str", "nan", "inf", "huge int", "object"), ("gradcheck() args",)),
+     ("None", "str", "nan", "inf", "huge int", "vast int", "object"),
+     ("gradcheck() args",)),
     ("gradcheck", "args[0]", lambda v: gradcheck(square, (v,)),
-     ("None", "str", "nan", "inf", "huge int", "list", "object"), ("gradcheck() args[0]",)),
+     ("None", "str", "nan", "inf", "huge int", "vast int", "list", "object"),
+     ("gradcheck() args[0]",)),
     ("gradcheck", "eps", lambda v: gradcheck(square, (1.0,), eps=v), EVERY, ("gradcheck() eps",)),
     ("gradcheck", "atol", lambda v: gradcheck(square, (1.0,), atol=v), EVERY,
      ("gradcheck() atol",)),
@@ -97,7 +104,8 @@ ROWS = [
     ("explain", "wrt", lambda v: explain(E, v), EVERY, ("explain() wrt",)),
     ("explain", "limit", lambda v: explain(E, W, limit=v), EVERY, ("explain() limit",)),
     ("explain", "formulas", lambda v: explain(E, W, formulas=v),
-     ("None", "str", "nan", "inf", "huge int", "list", "object"), ("explain() formulas",)),
+     ("None", "str", "nan", "inf", "huge int", "vast int", "list", "object"),
+     ("explain() formulas",)),
 ]
 
 CASES = [pytest.param(call, kind, words, id=f"{site} {argument}: {kind}")

@@ -29,6 +29,7 @@ BAD = {
     "inf": float("inf"),
     "bool": True,
     "10**400": 10**400,
+    "10**5000": 10**5000,      # too long for Python to repr
     "negative": -1,
     "object": object(),
     "empty list": [],

@@ -20,6 +20,7 @@ BAD = {
     "inf": math.inf,
     "bool": True,
     "huge int": 10**400,
+    "vast int": 10**5000,      # too long for Python to repr
     "object": object(),
     "empty str": "",
 }

@@ -124,7 +124,7 @@ def test_mismatched_lengths_name_both(loss):
 
 
 def test_cross_entropy_errors_name_what_was_given():
-    with pytest.raises(ValueError, match=r"an int from 0 to 2\) or a list of 3 probabilities, got class 3 of 3 logits"):
+    with pytest.raises(ValueError, match=r"an int from 0 to 2\) or a list of 3 probabilities, got int 3 for 3 logits"):
         nn.cross_entropy([0.0, 1.0, 2.0], 3)
     with pytest.raises(ValueError, match=r"cross_entropy\(\) target must have 3 values \(one per prediction\), got 2"):
         nn.cross_entropy([0.0, 1.0, 2.0], [0.5, 0.5])

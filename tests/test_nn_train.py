@@ -145,7 +145,7 @@ def test_fit_argument_errors_come_before_any_update():
         nn.fit(model, X, [0, 1], batch_size=-2, verbose=False)
     with pytest.raises(TypeError, match=r"fit\(\) optimizer must be an nn.Optimizer"):
         nn.fit(model, X, [0, 1], optimizer="adam", verbose=False)
-    with pytest.raises(ValueError, match=r"fit\(\) y\[1\] does not suit the loss: .* got class 3 of 3 logits"):
+    with pytest.raises(ValueError, match=r"fit\(\) y\[1\] does not suit the loss: .* got int 3 for 3 logits"):
         nn.fit(model, X, [0, 3], loss="cross_entropy", verbose=False)  # the last target is bad
     with pytest.raises(TypeError, match="fit\\(\\) model must be an nn.Module"):
         nn.fit(lambda x: x, X, [0, 1], verbose=False)
