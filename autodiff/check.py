@@ -13,7 +13,8 @@ from typing import Callable
 
 from .arguments import check_callable, check_real, describe
 from .functional import _Call, _scalar, gradients
-from .tracing import format_number, html_table
+from .notation import format_number
+from .tracing import html_table
 from .value import Value, no_grad
 
 

@@ -35,7 +35,7 @@ from typing import Iterator
 from .arguments import check_bool, check_count, describe
 from .notation import (Add, Expr, Factors, Mul, Name, Num, definition, format_number, from_sympy,
                        local_formulas, partial, render, size, sympy_available, tidy, to_sympy)
-from .tracing import Graph, trace
+from .tracing import Graph, plain_text_view, trace
 from .value import Constant, Value
 
 SYMPY_NOTE = ("(formulas need sympy: pip install sympy, or install this project with its extras: "
@@ -187,6 +187,8 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         return f"$$\n{self.to_latex()}\n$$"
+
+    _repr_pretty_ = plain_text_view
 
 
 def explain(output: Value, wrt: Value, *, limit: int = 6, formulas: bool = True) -> Derivation:
@@ -616,11 +618,11 @@ def _listed(names: list[str], sep: str, limit: int = 12) -> str:
     return sep.join(names[:limit - 2]) + f"{sep}…{sep}" + names[-1] + f"  ({len(names):,} in all)"
 
 
-def _signed_sum(terms: list[str]) -> str:
+def _signed_sum(terms: list[str], minus: str = "−") -> str:
     """'0.055 − 0.019' rather than '0.055 + -0.019': a term that starts negative is subtracted."""
     text = terms[0]
     for term in terms[1:]:
-        text += f" − {term[1:]}" if term.startswith("-") else f" + {term}"
+        text += f" {minus} {term[1:]}" if term.startswith("-") else f" + {term}"
     return text
 
 
@@ -696,7 +698,6 @@ def _latex(q: Quantity, rows: list[str], graph: Graph, done: set) -> None:
         for term in q.terms:
             for part in term:
                 _latex(part, rows, graph, done)
-        numbers = " + ".join(r" \times ".join(fmt(p.value) for p in term) for term in q.terms)
-        if q.more:
-            numbers += f" + {fmt(q.more_value)}"
+        terms = [r" \times ".join(fmt(p.value) for p in term) for term in q.terms]
+        numbers = _signed_sum(terms + ([fmt(q.more_value)] if q.more else []), minus="-")
     rows.append(f"{lhs} &{_latex_formula(q)} = {numbers} = {fmt(q.value)}")

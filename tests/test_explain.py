@@ -385,6 +385,7 @@ def test_latex_of_the_worked_example(worked):
     assert r"out_{o1} \left(1 - out_{o1}\right) = 0.186815602" in latex
     assert d5._repr_latex_() == f"$$\n{latex}\n$$"
     well_formed(d1.to_latex())
+    assert "= 0.055399425 - 0.019049118 = 0.036350306" in d1.to_latex()   # not + -0.019049118
 
 
 def test_latex_escapes_hostile_labels():
