@@ -111,8 +111,16 @@ class Step:
         return "\n".join(lines)
 
 
+def plain_text_view(self, printer, cycle: bool) -> None:
+    """IPython's plain-text view, for front ends that show no HTML or LaTeX: what print() shows,
+    not a dump of the record's fields."""
+    printer.text(str(self))
+
+
 class Steps(list):
     """The steps of a backward pass, a list that a notebook shows as a table with a formula column."""
+
+    _repr_pretty_ = plain_text_view
 
     def __str__(self) -> str:
         return "\n".join(str(step) for step in self)
@@ -251,6 +259,8 @@ class Graph:
 
     def _call(self, node: Value) -> str:
         return f"{node._op.name}({', '.join(self.ref(p) for p in node.parents)})"
+
+    _repr_pretty_ = plain_text_view
 
     def _repr_html_(self) -> str:
         names, rows = self.names, []

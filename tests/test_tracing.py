@@ -386,6 +386,16 @@ def test_steps_show_as_an_html_table_with_a_formula_column(lecture):
     assert str(steps) == "\n".join(str(s) for s in steps)
 
 
+def test_front_ends_without_html_show_the_printed_text(lecture):
+    """IPython's plain-text view (a terminal, or a viewer that shows no HTML or LaTeX) is what print()
+    shows, not a dump of dataclass fields."""
+    pretty = pytest.importorskip("IPython.lib.pretty").pretty
+    graph, steps, nodes = lecture
+    derivation = explain(graph.output, nodes["w5"])
+    for shown in (graph, steps, derivation):
+        assert pretty(shown) == str(shown)
+
+
 def test_html_tables_escape_labels_and_stop_at_a_row_limit():
     hostile = Value(1.0, label="<b>&\"x'</b>")
     graph = trace(hostile * 2.0)
