@@ -300,7 +300,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", metavar="FILE.html", help="write the backward-pass stepper page")
     parser.add_argument("--max-bytes", metavar="N", type=_max_bytes, default=DEFAULT_MAX_BYTES,
                         help=f"refuse a --steps page whose drawings would take more than N bytes of "
-                             f"Graphviz input (default {DEFAULT_MAX_BYTES:,}, a page of about 37 MB)")
+                             f"Graphviz input (default {DEFAULT_MAX_BYTES:,}: a page of about 37 MB for a "
+                             f"network, more where many edges join the same two nodes)")
     parser.add_argument("--lr", metavar="RATE", type=_learning_rate,
                         help="end the --steps page with one frame per variable showing its gradient-descent "
                              "update x⁺ = x − α·∂f/∂x with α = RATE")

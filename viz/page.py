@@ -328,9 +328,9 @@ def save_stepper(output: Value | Graph, path: str | os.PathLike, *, rankdir: str
 
     One self-contained file: frames, captions and script, nothing fetched. Every argument (the path
     included) is checked before anything is drawn. A graph whose frames would take more than
-    `max_bytes` bytes of DOT (estimated before anything is drawn; 10 MB by default, a page of about
-    37 MB) is refused with a ValueError that says what to do instead. The other options are those of
-    `viz.stepper`.
+    `max_bytes` bytes of DOT (estimated before anything is drawn; 10 MB by default: a page of about
+    37 MB for a network's graph, larger where many edges join the same two nodes) is refused with a
+    ValueError that says what to do instead. The other options are those of `viz.stepper`.
     """
     graph = as_graph(output, "save_stepper()")
     path = _page_path(path, "save_stepper() path")

@@ -36,8 +36,9 @@ _POINTS_PER_CHAR = 6.6      # Helvetica 11 pt averages about 6.1 pt a character;
 # The limit on what stepping through a graph may draw, in estimated bytes of DOT (Graphviz's input)
 # over all frames; time, memory and the stepper page grow with it. Measured on 2 cores: the lecture's
 # network is 0.4 MB (24 frames; a 1.4 MB page in 0.5 s), a 2-4-4-1 MLP's loss 1.7 MB (6 MB page,
-# 1 s), a 2-8-8-1 MLP's 11 MB (41 MB page, 7 s, 335 MB of memory). A page is about 3.7 times its
-# DOT. The default keeps a page under about 40 MB and 10 s; issue 10's 1,000-link chain (over
+# 1 s), a 2-8-8-1 MLP's 11 MB (41 MB page, 7 s, 335 MB of memory). A network's page is about 3.7
+# times its DOT; where many edges join the same two nodes it is up to 17 times (an edge is 18 bytes
+# of DOT but about 450 of SVG), which the limit does not model. The default keeps a page under about 40 MB and 10 s; issue 10's 1,000-link chain (over
 # 400 MB) is refused in about 10 ms.
 DEFAULT_MAX_BYTES = 10_000_000
 MAX_BYTES_LIMIT = 10**12
