@@ -50,7 +50,7 @@ class CompiledLoss:
             raise ValueError(f"compiled=True traces one program per distinct target; got "
                              f"{len(distinct)} distinct targets, at most {MAX_TARGETS} are allowed "
                              f"(train regression targets with compiled=False)")
-        self.model = model
+        self.params = model.parameters()   # walked once: a batch only reads and zeroes them
         self.scalar = scalar
         features = [Value(0.0, label=f"x{i}") for i in range(width)]
         outputs = model(features)
@@ -68,7 +68,9 @@ class CompiledLoss:
         return graph.compile([features[i] for i in used]), used
 
     def __call__(self, rows: np.ndarray, targets: list) -> tuple[float, list]:
-        self.model.zero_grad()
+        params = self.params
+        for p in params:
+            p.grad = 0.0
         groups: dict[tuple, list[int]] = {}
         for i, t in enumerate(targets):
             groups.setdefault(_key(t), []).append(i)
@@ -77,7 +79,6 @@ class CompiledLoss:
             program, used = self.losses[key]
             total += program.backward(rows[np.ix_(where, used)], reduction="sum")
         size = len(rows)
-        params = self.model.parameters()
         for p in params:
             p.grad /= size
         if not (np.isfinite(total) and all(np.isfinite(p.grad) for p in params)):
