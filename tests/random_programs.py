@@ -7,6 +7,7 @@ A program is a list of instructions (kind, (i, j, k)): apply the op `kind` to ea
 from hypothesis import strategies as st
 
 from autodiff import Value, topo_order
+from autodiff.backward import local_partials
 
 UNARY = ["tanh", "sigmoid", "arctan", "sin", "cos", "softplus", "log_sigmoid", "exp", "neg",
          "relu", "abs", "log", "sqrt", "step", "square", "cube", "two_to_the"]
@@ -72,3 +73,18 @@ def smooth_everywhere(out):
         if rule is not None and not rule(*[p.data for p in node.parents]):
             return False
     return True
+
+
+def size_of_terms(top, bottom, inside=None):
+    """Σ over the paths from bottom to top (through the nodes `inside`, default all) of
+    ∏ |local derivative|: the scale a derivative, a sum of such products, is compared on; never
+    the derivative itself, which can cancel to 0."""
+    reach = {bottom: 1.0}
+    for node in topo_order(top):
+        outside = inside is not None and node is not top and node not in inside
+        if node is bottom or node._op is None or outside:
+            continue
+        if any(p in reach for p in node.parents):
+            reach[node] = sum(abs(float(d)) * reach[p]
+                              for p, d in zip(node.parents, local_partials(node)) if p in reach)
+    return reach.get(top, 0.0)

@@ -19,7 +19,7 @@ import autodiff.derivation as derivation
 from autodiff import Constant, Derivation, Parameter, Value, explain, format_number, trace
 from autodiff.derivation import SYMPY_NOTE, Chain, Link, Number, Quantity, Sum
 from lecture import LECTURE, WorkedExample, matches
-from random_programs import programs, run, smooth_everywhere
+from random_programs import programs, run, size_of_terms, smooth_everywhere
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -201,23 +201,6 @@ def test_derivations_leave_every_gradient_as_it_was(worked):
 
 
 # -- random graphs ----------------------------------------------------------------------------------
-
-def local_partials(node):
-    return [float(d) for d in node._op.local(node.data, *[p.data for p in node.parents])]
-
-
-def size_of_terms(top, bottom, inside):
-    """Σ over the paths from bottom to top (through `inside` only) of ∏ |local derivative|: the scale
-    a sum of products may be compared on, never the sum itself, which can cancel to 0."""
-    reach = {bottom: 1.0}
-    for node in trace(top).nodes:
-        if node is bottom or node._op is None or (node is not top and node not in inside):
-            continue
-        total = sum(abs(d) * reach[p] for p, d in zip(node.parents, local_partials(node)) if p in reach)
-        if any(p in reach for p in node.parents):
-            reach[node] = total
-    return reach.get(top, 0.0)
-
 
 @settings(max_examples=50, deadline=None)
 @given(programs(), st.data())
