@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from training import ALPHA, STYLES, initial_weights, sample_loss  # noqa: E402  (a sibling)
+from training import STYLES, Torch, initial_weights, sample_loss  # noqa: E402  (a sibling)
 
 from autodiff import Parameter, Value, trace  # noqa: E402
 
@@ -63,32 +63,14 @@ class Replay:
         return self.program.memory(len(self.batch))
 
 
-class TorchStep:
-    """The same MLP and loss in PyTorch, as matrices: float64, one thread."""
+class TorchStep(Torch):
+    """training's PyTorch MLP and loss (matrices, float64, one thread), without the update: one
+    step is clear, forward, backward, as the replay's."""
 
     name = "PyTorch"
 
     def __init__(self, weights, batch: np.ndarray):
-        import torch
-        torch.set_num_threads(1)
-        self.torch = torch
-        self.X = torch.tensor(batch[:, :2])
-        self.y = torch.tensor(batch[:, 2])
-        self.params = []
-        for layer in weights:
-            for rows in ([n[:-1] for n in layer], [n[-1] for n in layer]):
-                self.params.append(torch.tensor(rows, dtype=torch.float64).requires_grad_())
-
-    def loss(self):
-        torch = self.torch
-        h = self.X
-        layers = list(zip(self.params[::2], self.params[1::2]))
-        for depth, (matrix, bias) in enumerate(layers):
-            h = torch.addmm(bias, h, matrix.T)
-            if depth < len(layers) - 1:
-                h = torch.relu(h)
-        penalty = ALPHA * sum((p * p).sum() for p in self.params)
-        return torch.relu(1 - self.y * h[:, 0]).mean() + penalty
+        super().__init__(batch[:, :2], batch[:, 2], weights)
 
     def step(self) -> float:
         for p in self.params:
