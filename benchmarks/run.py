@@ -1,7 +1,7 @@
 """Run every benchmark of this folder and print their tables: python benchmarks/run.py [names].
 
 Each benchmark is a module here with a `main()`; one that is not there yet is skipped with a note.
-Names on the command line pick some of them (engine transforms viz training scale).
+Names on the command line pick some of them (engine transforms viz training scale save_load).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("engine", "transforms", "viz", "training", "scale")
+BENCHMARKS = ("engine", "transforms", "viz", "training", "scale", "save_load")
 
 
 def load(name: str):
