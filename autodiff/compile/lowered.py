@@ -76,8 +76,9 @@ class Plan:
         self.backward_steps = [s for s, w in zip(reversed(self.steps), reversed(wants_grad)) if w]
         self.scratch_rows = max([s.scratch_end for s in self.steps], default=0)
         ops = [s for s in self.steps if isinstance(s, OpStep) and self.mode != FORWARD]
-        self.tmp_rows = max([s.n for s in ops if s.op.name in ("tanh", "sigmoid")], default=0)
-        self.mask_rows = max([s.n for s in ops if s.op.name == "relu"], default=0)
+        temporaries = [(s.n, KERNELS[s.op.name].temporaries) for s in ops if s.op.name in KERNELS]
+        self.tmp_rows = max([n for n, used in temporaries if "tmp" in used], default=0)
+        self.mask_rows = max([n for n, used in temporaries if "mask" in used], default=0)
         self._buffers: dict[int, Buffers] = {}
 
     # -- which nodes carry a gradient, which rows they get -----------------------------------------
