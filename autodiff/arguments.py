@@ -32,17 +32,29 @@ _BOUNDED.maxlevel, _BOUNDED.maxlist, _BOUNDED.maxtuple, _BOUNDED.maxdict, _BOUND
 
 def describe(value: Any) -> str:
     """'int 3', "str 'a'": a value's type and a repr short enough for one line of an error."""
-    # a numpy scalar shows as its number (repr gives np.int64(3) in numpy 2)
-    number = value.item() if isinstance(value, np.generic) else value
-    if isinstance(number, int) and number.bit_length() > 3000:
-        # Python refuses to repr an int of more than 4,300 digits; only its size matters here
-        digits = int(number.bit_length() * math.log10(2)) + 1
+    digits = _digits(value)
+    if digits:
         return f"{type(value).__name__} of about {digits:,} digits"
-    # a long container's repr would cost its whole length for the 60 characters shown
-    shown = _BOUNDED.repr(number) if isinstance(number, (list, tuple, dict, set)) else repr(number)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"{type(value).__name__} {shown}"
+    return f"{type(value).__name__} {shown(value)}"
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """repr(value) cut to `limit` characters; a huge int, or a long or deep container, is not
+    walked whole (its repr would cost its whole size, or fail, for the few characters shown)."""
+    digits = _digits(value)
+    if digits:
+        return f"an int of about {digits:,} digits"
+    # a numpy scalar shows as its number (repr gives np.int64(3) in numpy 2)
+    plain = value.item() if isinstance(value, np.generic) else value
+    text = _BOUNDED.repr(plain) if isinstance(plain, (list, tuple, dict, set)) else repr(plain)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _digits(value: Any) -> int:
+    """The number of digits of an int too long for Python to repr (over 4,300 digits), else 0."""
+    if isinstance(value, int) and value.bit_length() > 3000:
+        return int(value.bit_length() * math.log10(2)) + 1
+    return 0
 
 
 def is_int(value: Any) -> bool:

@@ -19,7 +19,7 @@ from html import escape
 from itertools import count, repeat
 
 from . import ops
-from .arguments import check_instance, check_number, describe
+from .arguments import check_instance, check_number, describe, shown
 from .ops import OPS, Op
 
 # Which modes are on is per thread and per asyncio task (a context variable, see _Modes below);
@@ -36,14 +36,9 @@ def _as_float(data, name: str) -> float:
     if type(data) is float:
         return data
     if isinstance(data, Value):
-        raise TypeError(f"{name} is a Value ({_shown(data)}); pass its .data, or use the Value "
+        raise TypeError(f"{name} is a Value ({shown(data)}); pass its .data, or use the Value "
                         f"itself")
     return check_number(data, name)
-
-
-def _shown(data) -> str:
-    shown = repr(data)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 class Value:

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from autodiff import Parameter
-from autodiff.arguments import check_path, check_real, describe
+from autodiff.arguments import check_path, check_real, describe, shown
 from autodiff.atomic import write_atomic
 
 FORMAT = "backprop-lens/nn"
@@ -164,7 +164,7 @@ class Module:
         try:
             text = json.dumps(document, indent=1, allow_nan=False)
         except (TypeError, ValueError) as error:
-            raise TypeError(f"{who} cannot store {type(self).__name__}'s config() {_shown(config)} "
+            raise TypeError(f"{who} cannot store {type(self).__name__}'s config() {shown(config)} "
                             f"as JSON ({error})") from None
         write_atomic(path, text, f"{who} path")
 
@@ -205,7 +205,7 @@ def load(path: str | os.PathLike) -> Module:
     classes = _loadable()
     cls = classes.get(document["class"])
     if cls is None:
-        raise ValueError(f"cannot load {path!r}: its class {_shown(document['class'])} is not one of "
+        raise ValueError(f"cannot load {path!r}: its class {shown(document['class'])} is not one of "
                          f"nn's ({', '.join(LOADABLE)}); nn.load builds only those. To load a "
                          f"module of your own, build it and call its .load({path!r})")
     config = _file_config(cls, document["config"], path)
@@ -295,24 +295,13 @@ def _named(value, prefix: str) -> list[tuple[str, Parameter]]:
 def _few(names: list) -> str:
     if not names:
         return "none"
-    shown = ", ".join(_shown(n) for n in names[:3])
-    return shown + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
-
-
-def _shown(value, limit: int = 80) -> str:
-    """repr(value), cut to one line of an error message; a huge or deep value is not walked."""
-    if isinstance(value, (dict, list)) and len(value) > 20:
-        return f"<a {type(value).__name__} of {len(value):,} items>"
-    try:
-        text = repr(value)
-    except RecursionError:
-        return f"<a {type(value).__name__} nested too deeply to show>"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    listed = ", ".join(shown(n) for n in names[:3])
+    return listed + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
 
 
 def _describe(cls, config: dict) -> str:
     """MLP(nin=2, sizes=[3, 1], ...): a class and its config as a call, cut to a readable size."""
-    args = [f"{str(key)[:40]}={_shown(value)}" for key, value in list(config.items())[:8]]
+    args = [f"{str(key)[:40]}={shown(value)}" for key, value in list(config.items())[:8]]
     if len(config) > 8:
         args.append(f"... {len(config) - 8:,} more")
     return f"{str(cls)[:40]}({', '.join(args)})"
@@ -334,9 +323,9 @@ def _read_document(path: str) -> dict:
     version = document.get("version")
     if type(version) is not int:
         raise ValueError(f"cannot load {path!r}: 'version' must be the int {VERSION}, got "
-                         f"{type(version).__name__} {_shown(version)}")
+                         f"{describe(version)}")
     if version != VERSION:
-        raise ValueError(f"{path!r} is format version {version}; this nn reads version {VERSION}")
+        raise ValueError(f"{path!r} is format version {shown(version)}; this nn reads version {VERSION}")
     unexpected = [key for key in document if key not in FIELDS]
     if unexpected:
         raise ValueError(f"cannot load {path!r}: unexpected field {_few(unexpected)}; a saved "
@@ -389,7 +378,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     if len(document) != len(pairs):
         seen: set[str] = set()
         twice = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise ValueError(f"the key {_shown(twice)} appears twice in one object")
+        raise ValueError(f"the key {shown(twice)} appears twice in one object")
     return document
 
 
@@ -423,7 +412,7 @@ def _file_parameters(document: dict, path: str) -> dict[str, float]:
     for name, number in values.items():
         if type(number) is not float or not math.isfinite(number):
             try:
-                values[name] = check_real(number, f"parameters[{_shown(name)}]")
+                values[name] = check_real(number, f"parameters[{shown(name)}]")
             except (TypeError, ValueError) as error:
                 raise ValueError(f"cannot load {path!r}: {error}") from None
     return values
