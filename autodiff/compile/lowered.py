@@ -214,7 +214,6 @@ class Plan:
             self.bias_at[grp] = slice(first, len(self.bias_rows))
         self.coef_rows = np.array(self.coef_rows, dtype=np.intp)
         self.coef_signs = np.array(self.coef_signs, dtype=float)
-        self.unit_coefficients = bool(np.all((self.coef_rows == ctx.one) & (self.coef_signs > 0)))
         self.bias_rows = np.array(self.bias_rows, dtype=np.intp)
         # -0.0 + c is c for every c, +0.0 + c turns a -0.0 into 0.0: a sum's own start
         self.bias_start = np.array(starts, dtype=float)[:, None]
